@@ -1,0 +1,301 @@
+"""The command line. The only module that knows click, the environment and
+exit codes: options -> library call -> reporter -> exit code.
+
+Exit codes: 0 nothing at or above the gate, 1 findings at or above it,
+2 usage/config/input error, 130 interrupted (143 on SIGTERM).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import KeyscanError
+from .models import SEVERITIES, Report, gate_failures
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _formats() -> list[str]:
+    from .reporters import FORMATS
+
+    return sorted(FORMATS)
+
+
+def scan_options(fn: Callable) -> Callable:
+    """Options shared by every scanning command. Each can also be set with a
+    KEYSCAN_* environment variable; command-line values win over the
+    environment, which wins over the config file."""
+    options = [
+        click.option("--format", "-f", "fmt", type=click.Choice(_formats()), envvar="KEYSCAN_FORMAT", help="Report format (default: text)."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False), envvar="KEYSCAN_OUTPUT", help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), envvar="KEYSCAN_FAIL_ON", help="Exit 1 when a finding is at or above this severity (default: low; info never fails it)."),
+        click.option("--baseline", type=click.Path(dir_okay=False), envvar="KEYSCAN_BASELINE", help="Report only findings not in this baseline file."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="KEYSCAN_CONFIG", help="Config file (default: nearest .keyscan.toml or [tool.keyscan] in pyproject.toml)."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), envvar="KEYSCAN_RULES", help="Extra rule folder or file (repeatable)."),
+        click.option("--only", multiple=True, envvar="KEYSCAN_ONLY", help="Run only these rule ids or providers (repeatable), e.g. --only immutable."),
+        click.option("--disable", multiple=True, envvar="KEYSCAN_DISABLE", help="Disable these rule ids (repeatable)."),
+        click.option("--no-redact", is_flag=True, envvar="KEYSCAN_NO_REDACT", help="Show full secrets in the report. Never use this in CI logs."),
+        click.option("--no-inline-ignores", is_flag=True, default=None, envvar="KEYSCAN_NO_INLINE_IGNORES", help="Disregard keyscan:allow and similar comments (strict CI)."),
+        click.option("--show-suppressed", is_flag=True, envvar="KEYSCAN_SHOW_SUPPRESSED", help="List suppressed findings in the text report, with their reasons."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", envvar="KEYSCAN_COLOR", help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set)."),
+        click.option("--verbose", "-v", is_flag=True, envvar="KEYSCAN_VERBOSE", help="Also list every skipped file and why."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+@dataclass
+class Settings:
+    """Command-line options merged with the config file."""
+
+    fmt: str
+    output: str | None
+    fail_on: str
+    baseline: str | None
+    redact: bool
+    inline_ignores: bool
+    show_suppressed: bool
+    color: bool
+    verbose: bool
+    config: Any
+    ruleset: Any
+
+
+def resolve(opts: dict[str, Any], start: str) -> Settings:
+    from . import config as config_mod
+    from .rulefile import load_ruleset
+
+    cfg = config_mod.load_file(opts["config_file"]) if opts.get("config_file") else config_mod.discover(start)
+    fmt = opts.get("fmt") or cfg.format or "text"
+    if fmt not in _formats():
+        raise KeyscanError(f"{cfg.path}: 'format' must be one of {', '.join(_formats())}, not '{fmt}'")
+    rule_dirs = [Path(d) for d in (*cfg.rules, *opts.get("rule_dirs", ()))]
+    ruleset = load_ruleset(rule_dirs)
+    disabled = set(cfg.disable) | set(opts.get("disable", ()))
+    unknown = sorted(disabled - set(ruleset.by_id()))
+    if unknown:
+        raise KeyscanError(f"--disable/disable: unknown rule id '{unknown[0]}' (see 'keyscan rules list')")
+    ruleset = ruleset.without(disabled)
+    only = set(cfg.only) | set(opts.get("only", ()))
+    if only:
+        ruleset = ruleset.only(only)
+        if not ruleset.rules:
+            raise KeyscanError(f"--only: no rule id or provider matches {', '.join(sorted(only))}")
+    output = opts.get("output")
+    color_opt = opts.get("color", "auto")
+    color = color_opt == "always" or (color_opt == "auto" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    no_inline = opts.get("no_inline_ignores")
+    inline = (not no_inline) if no_inline is not None else (cfg.inline_ignores if cfg.inline_ignores is not None else True)
+    return Settings(
+        fmt=fmt,
+        output=output,
+        fail_on=opts.get("fail_on") or cfg.fail_on or "low",
+        baseline=opts.get("baseline") or cfg.baseline,
+        redact=not opts.get("no_redact"),
+        inline_ignores=inline,
+        show_suppressed=bool(opts.get("show_suppressed")),
+        color=color,
+        verbose=bool(opts.get("verbose")),
+        config=cfg,
+        ruleset=ruleset,
+    )
+
+
+def filters_for(settings: Settings) -> list:
+    """The suppression filters a scan applies, in order."""
+    return []
+
+
+def emit(report: Report, settings: Settings) -> int:
+    """Render the report, write it, and return the exit code of the gate."""
+    from .atomic import write_atomic
+    from .reporters import RenderOptions, renderer
+
+    options = RenderOptions(
+        redact=settings.redact,
+        color=settings.color,
+        show_suppressed=settings.show_suppressed,
+        verbose=settings.verbose,
+        fail_on=settings.fail_on,
+    )
+    text = renderer(settings.fmt)(report, options)
+    if settings.output:
+        write_atomic(settings.output, text.encode("utf-8"))
+    else:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    if gate_failures(report.findings, settings.fail_on):
+        return EXIT_FINDINGS
+    if report.errors and report.command in ("history", "staged") and not report.findings:
+        # A scan that could not read everything never looks clean.
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="keyscan")
+def cli() -> None:
+    """keyscan finds leaked API keys (Immutable's first) and says what to
+    rotate and how.
+
+    \b
+    Examples:
+      keyscan scan                     scan the working tree
+      keyscan scan dist/               scan built output (bundles count as shipped)
+      keyscan history                  audit every commit of the repository
+      keyscan staged                   pre-commit: scan what is being committed
+      keyscan rules list               the rules in force
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--no-gitignore", is_flag=True, default=None, envvar="KEYSCAN_NO_GITIGNORE", help="Also scan files that .gitignore excludes.")
+@scan_options
+def scan(paths: tuple[str, ...], no_gitignore: bool | None, **opts: Any) -> None:
+    """Scan files and folders (default: the current folder).
+
+    Folders are walked honouring .gitignore (a path named on the command
+    line is scanned even if ignored); symlinks are not followed; binary files
+    are skipped and counted.
+
+    \b
+    Examples:
+      keyscan scan
+      keyscan scan src/ config/.env
+      keyscan scan dist/ --format json --output keyscan.json
+      keyscan scan . --fail-on high
+    """
+    from .engine import Engine
+    from .scan import ScanOptions, scan_paths
+
+    paths = paths or (".",)
+    settings = resolve(opts, paths[0])
+    gitignore = (not no_gitignore) if no_gitignore is not None else (settings.config.gitignore if settings.config.gitignore is not None else True)
+    engine = Engine(settings.ruleset)
+    report = scan_paths(list(paths), engine, ScanOptions(gitignore=gitignore, exclude=settings.config.is_excluded, filters=filters_for(settings)))
+    raise SystemExit(emit(report, settings))
+
+
+@cli.group(context_settings=CONTEXT)
+def rules() -> None:
+    """List and check rules."""
+
+
+@rules.command("list", context_settings=CONTEXT)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule folder or file (repeatable).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules_list(rule_dirs: tuple[str, ...], fmt: str) -> None:
+    """List the rules in force: id, provider, key class, name.
+
+    \b
+    Examples:
+      keyscan rules list
+      keyscan rules list --rules ./my-rules --format json
+    """
+    import json
+
+    from .rulefile import load_ruleset
+
+    ruleset = load_ruleset([Path(d) for d in rule_dirs])
+    if fmt == "json":
+        rows = [
+            {"id": r.id, "provider": r.provider, "name": r.name, "key_class": r.key_class, "keywords": list(r.keywords), "file": os.path.basename(r.file)}
+            for r in ruleset.rules
+        ]
+        click.echo(json.dumps({"rules": rows}, indent=2))
+        return
+    width = max((len(r.id) for r in ruleset.rules), default=10)
+    for r in ruleset.rules:
+        click.echo(f"{r.id:<{width}}  {r.key_class:<11}  {r.provider}: {r.name}")
+    click.echo(f"{len(ruleset.rules)} rules from {len(ruleset.files)} files")
+
+
+@rules.command("check", context_settings=CONTEXT)
+@click.argument("folders", nargs=-1, type=click.Path())
+def rules_check(folders: tuple[str, ...]) -> None:
+    """Validate rule files and run every example through the engine.
+
+    With no FOLDERS, checks the built-in rules. Exit 1 when a check fails,
+    2 when a rule file does not load.
+
+    \b
+    Examples:
+      keyscan rules check
+      keyscan rules check ./my-rules
+    """
+    from .rulecheck import check
+    from .rulefile import load_ruleset
+
+    if folders:
+        ruleset = load_ruleset([Path(f) for f in folders], builtin=False, validate=True)
+    else:
+        ruleset = load_ruleset(validate=True)
+    problems = check(ruleset)
+    for p in problems:
+        click.echo(f"{p.file}: rule '{p.rule_id}': {p.message}", err=True)
+    n = len(ruleset.rules)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {n} rules", err=True)
+        raise SystemExit(EXIT_FINDINGS)
+    click.echo(f"{n} rules OK")
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+class _Terminated(BaseException):
+    pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one error boundary that maps exceptions to exit codes."""
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        code = cli.main(args=argv, prog_name="keyscan", standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code
+    except click.exceptions.Abort:
+        click.echo("keyscan: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_ERROR
+    except KeyscanError as exc:
+        click.echo(f"keyscan: error: {exc}", err=True)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("keyscan: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except _Terminated:
+        click.echo("keyscan: terminated", err=True)
+        code = EXIT_TERMINATED
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"keyscan: error: {where}{exc.strerror or type(exc).__name__}", err=True)
+        code = EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback, never a secret
+        if os.environ.get("KEYSCAN_DEBUG"):
+            raise
+        click.echo(f"keyscan: internal error ({type(exc).__name__}); rerun with KEYSCAN_DEBUG=1 for details", err=True)
+        code = EXIT_ERROR
+    if code is None:
+        code = EXIT_CLEAN
+    sys.exit(code if isinstance(code, int) else EXIT_ERROR)

@@ -1,0 +1,92 @@
+"""The matching engine: prefilter, each selected rule's regex, then the
+validator, placeholder and entropy tests. Pure computation: no I/O."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..models import Fragment, Match, ScanError
+from ..rulefile import Rule, RuleSet
+from .placeholder import placeholder_reason, random_part
+from .prefilter import make_prefilter
+from .validators import VALIDATORS
+
+# Seconds a single rule may spend on one fragment, plus this much per MB.
+TIMEOUT_BASE = 2.0
+TIMEOUT_PER_MB = 1.0
+
+
+class EngineResult(NamedTuple):
+    matches: list[Match]
+    placeholders: list[tuple[Match, str]]  # dropped as placeholders, with why
+    errors: list[ScanError]
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet, *, prefilter: str | None = None, decode: bool = True) -> None:
+        self.ruleset = ruleset
+        self.rules: tuple[Rule, ...] = ruleset.rules
+        self.prefilter = make_prefilter([r.keywords for r in self.rules], prefilter)
+        self.decode = decode
+
+    def candidates(self, data: bytes, path: str) -> list[Rule]:
+        return [self.rules[i] for i in sorted(self.prefilter.candidates(data)) if self.rules[i].applies_to(path)]
+
+    def scan(self, fragment: Fragment) -> EngineResult:
+        matches: list[Match] = []
+        placeholders: list[tuple[Match, str]] = []
+        errors: list[ScanError] = []
+        rules = self.candidates(fragment.data, fragment.path)
+        if rules:
+            self._run(rules, fragment, fragment.text, (), None, matches, placeholders, errors)
+        if self.decode:
+            from ..decode import decoded_variants
+
+            for variant in decoded_variants(fragment.text):
+                vrules = self.candidates(variant.text.encode("utf-8", "replace"), fragment.path)
+                if vrules:
+                    self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
+        return EngineResult(_prefer_specific(matches), placeholders, errors)
+
+    def _run(self, rules, fragment, text, kinds, outer, matches, placeholders, errors) -> None:
+        timeout = TIMEOUT_BASE + TIMEOUT_PER_MB * len(text) / 1e6
+        for rule in rules:
+            try:
+                for m in rule.pattern.finditer(text, timeout=timeout):
+                    secret = m.group("secret")
+                    if not secret:
+                        continue
+                    if rule.validator and not VALIDATORS[rule.validator](secret):
+                        continue
+                    prefix = (m.group("prefix") or "") if "prefix" in rule.pattern.groupindex else ""
+                    if outer is None:
+                        start, end = m.span("secret")
+                        match = Match(rule, fragment, start, end, secret, rule.environment_of(m), prefix=prefix)
+                    else:
+                        start, end = outer
+                        match = Match(rule, fragment, start, end, secret, rule.environment_of(m), kinds, start, end, prefix)
+                    why = placeholder_reason(rule, secret, random_part(rule, m))
+                    if why:
+                        placeholders.append((match, why))
+                    else:
+                        matches.append(match)
+            except TimeoutError:
+                errors.append(
+                    ScanError(fragment.path, "timeout", f"rule {rule.id} gave up after {timeout:.1f}s on this file; the rest of the scan went on", rule.id)
+                )
+
+
+def _prefer_specific(matches: list[Match]) -> list[Match]:
+    """Drop a generic-rule match whose span overlaps a specific rule's match,
+    and exact duplicates (same rule, same span)."""
+    seen: set[tuple] = set()
+    specific = [(m.start, m.end) for m in matches if m.rule.key_class != "generic"]
+    out = []
+    for m in matches:
+        key = (m.rule.id, m.start, m.end, m.secret)
+        if key in seen:
+            continue
+        seen.add(key)
+        if m.rule.key_class == "generic" and any(s < m.end and m.start < e for s, e in specific):
+            continue
+        out.append(m)
+    return out

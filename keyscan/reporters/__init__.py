@@ -1,0 +1,29 @@
+"""Reporters turn a Report into bytes. Pure: no filtering, no I/O, sorted,
+no timestamps. Each takes the Report and RenderOptions and returns str."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from ..models import Report
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    redact: bool = True
+    color: bool = False
+    show_suppressed: bool = False
+    verbose: bool = False
+    fail_on: str = "low"
+
+
+# format name -> module in this package with a ``render(report, options)``.
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "json_report",
+}
+
+
+def renderer(fmt: str) -> Callable[[Report, RenderOptions], str]:
+    return importlib.import_module(f"{__name__}.{FORMATS[fmt]}").render

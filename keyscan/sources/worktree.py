@@ -1,0 +1,251 @@
+"""Files on disk: walk folders (honouring .gitignore), read files safely.
+
+The walk never follows symlinks, never enters ``.git/``, and skips FIFOs,
+sockets and devices without opening them. Files are opened with O_NONBLOCK
+and O_NOFOLLOW and checked again with fstat, so a file swapped for a FIFO or
+a link between the walk and the read cannot hang or redirect the scan.
+Large files are read in bounded windows that overlap, so memory stays bounded
+and a key that straddles two windows is still found, once.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pathspec
+
+from ..decode.text import looks_binary, sniff_encoding, to_utf8
+from ..errors import KeyscanError
+from ..models import Fragment, Stats
+
+WINDOW = 8 * 1024 * 1024  # bytes read per window of a large file
+OVERLAP = 64 * 1024  # longest secret (with its context) that can straddle windows
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # absolute filesystem path
+    display: str  # path as reported (relative to the working directory, '/'-separated)
+    explicit: bool = False  # named by the user: scanned even if ignored
+
+
+@dataclass
+class _Ignore:
+    base: str  # folder the .gitignore sits in, relative to the walk root ('' for root)
+    spec: pathspec.GitIgnoreSpec
+
+
+@dataclass
+class WalkOptions:
+    gitignore: bool = True
+    exclude: Callable[[str, bool], bool] | None = None  # (abs path, is folder) -> excluded by config
+    stats: Stats = field(default_factory=Stats)
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the working directory when under it, '/'-separated."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = path
+    if rel.startswith(".." + os.sep) or rel == "..":
+        rel = os.path.abspath(path)
+    return rel.replace(os.sep, "/")
+
+
+def _load_gitignore(folder: str, base: str) -> _Ignore | None:
+    try:
+        with open(os.path.join(folder, ".gitignore"), "rb") as fh:
+            lines = fh.read(1 << 20).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return _Ignore(base, spec) if spec.patterns else None
+
+
+def _parent_ignores(root: str) -> list[_Ignore]:
+    """.gitignore files between the repository root and ``root``, which apply
+    to a walk that starts below the repository root."""
+    chain = []
+    cur = os.path.abspath(root)
+    while True:
+        parent = os.path.dirname(cur)
+        if os.path.isdir(os.path.join(cur, ".git")) or parent == cur:
+            break
+        chain.append(parent)
+        cur = parent
+        if os.path.exists(os.path.join(cur, ".git")):
+            break
+    if not chain or not os.path.exists(os.path.join(chain[-1], ".git")):
+        return []
+    out = []
+    root_abs = os.path.abspath(root)
+    for folder in reversed(chain):
+        ig = _load_gitignore(folder, "")
+        if ig is None:
+            continue
+        # Re-anchor the parent's patterns on the walk root by matching with
+        # the path relative to the parent folder.
+        prefix = os.path.relpath(root_abs, folder).replace(os.sep, "/")
+        out.append(_Ignore("\0" + prefix, ig.spec))
+    return out
+
+
+def _rel_for(ig: _Ignore, rel: str) -> str:
+    if ig.base.startswith("\0"):
+        return ig.base[1:] + "/" + rel
+    return rel[len(ig.base) + 1:] if ig.base else rel
+
+
+def _ignored(rel: str, is_dir: bool, ignores: list[_Ignore]) -> bool:
+    for ig in reversed(ignores):
+        sub = _rel_for(ig, rel) + ("/" if is_dir else "")
+        res = ig.spec.check_file(sub)
+        if res.include is not None:
+            return res.include
+    return False
+
+
+def walk(paths: list[str], opts: WalkOptions) -> Iterator[FileEntry]:
+    """Every regular file to scan under ``paths``, in a stable order."""
+    stats = opts.stats
+    for given in paths:
+        try:
+            st = os.lstat(given)
+        except FileNotFoundError:
+            raise KeyscanError(f"{given}: no such file or folder") from None
+        except OSError as exc:
+            raise KeyscanError(f"{given}: cannot read ({exc.strerror})") from None
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_dir(given, opts)
+        elif stat.S_ISREG(st.st_mode):
+            yield FileEntry(os.path.abspath(given), display_path(given), explicit=True)
+        elif stat.S_ISLNK(st.st_mode):
+            stats.skip(display_path(given), "symlink")
+        else:
+            stats.skip(display_path(given), "special file")
+
+
+def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
+    stats = opts.stats
+    base_ignores = _parent_ignores(root) if opts.gitignore else []
+    # Stack of (folder abs path, folder rel path, ignores in force).
+    stack: list[tuple[str, str, list[_Ignore]]] = [(os.path.abspath(root), "", base_ignores)]
+    while stack:
+        folder, rel_folder, ignores = stack.pop()
+        if opts.gitignore:
+            ig = _load_gitignore(folder, rel_folder)
+            if ig is not None:
+                ignores = ignores + [ig]
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            stats.skip(display_path(folder), f"unreadable folder ({exc.strerror})")
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            try:
+                if entry.is_symlink():
+                    stats.skip(display_path(entry.path), "symlink")
+                    continue
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file(follow_symlinks=False)
+            except OSError:
+                stats.skip(display_path(entry.path), "unreadable")
+                continue
+            if is_dir and entry.name == ".git":
+                continue
+            if opts.gitignore and _ignored(rel, is_dir, ignores):
+                stats.skip(display_path(entry.path), "gitignored")
+                continue
+            disp = display_path(entry.path)
+            if opts.exclude is not None and opts.exclude(entry.path, is_dir):
+                stats.skip(disp, "excluded by config")
+                continue
+            if is_dir:
+                subdirs.append((entry.path, rel, ignores))
+            elif is_file:
+                yield FileEntry(entry.path, disp)
+            else:
+                stats.skip(disp, "special file")
+        stack.extend(reversed(subdirs))
+
+
+def open_regular(path: str) -> int:
+    """Open ``path`` for reading without following a final symlink and
+    without blocking on a FIFO; raise OSError unless it is a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_fragments(entry: FileEntry, stats: Stats, *, origin: str = "worktree", window: int = WINDOW) -> Iterator[Fragment]:
+    """The file as one fragment, or as overlapping windows when large.
+
+    A window's ``meta['report_limit']`` is the byte offset (within the window)
+    past which matches belong to the next window.
+    """
+    try:
+        fd = open_regular(entry.path)
+    except OSError as exc:
+        stats.skip(entry.display, f"unreadable ({exc.strerror or exc})")
+        return
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        try:
+            first = fh.read(window)
+        except OSError as exc:
+            stats.skip(entry.display, f"unreadable ({exc.strerror})")
+            return
+        if looks_binary(first):
+            stats.skip(entry.display, "binary")
+            return
+        if len(first) < window:
+            stats.files_scanned += 1
+            stats.bytes_scanned += len(first)
+            yield Fragment(to_utf8(first), entry.display, origin)
+            return
+        if sniff_encoding(first[:4]) not in (None, "utf-8"):
+            # UTF-16/32 text this large: decode whole, bounded by a cap.
+            rest = fh.read(256 * 1024 * 1024)
+            stats.files_scanned += 1
+            stats.bytes_scanned += len(first) + len(rest)
+            yield Fragment(to_utf8(first + rest), entry.display, origin)
+            return
+        stats.files_scanned += 1
+        yield from _windows(fh, first, entry.display, origin, window, stats)
+
+
+def _windows(fh, buf: bytes, display: str, origin: str, window: int, stats: Stats) -> Iterator[Fragment]:
+    line, column = 1, 0
+    while True:
+        try:
+            more = fh.read(window)
+        except OSError as exc:
+            stats.skip(display, f"read failed part way ({exc.strerror})")
+            more = b""
+        if not more:
+            stats.bytes_scanned += len(buf)
+            yield Fragment(buf, display, origin, line=line, column=column)
+            return
+        limit = len(buf) - OVERLAP
+        stats.bytes_scanned += limit
+        yield Fragment(buf, display, origin, line=line, column=column, meta={"report_limit": limit})
+        consumed = buf[:limit]
+        newlines = consumed.count(b"\n")
+        if newlines:
+            line += newlines
+            column = len(consumed[consumed.rfind(b"\n") + 1:].decode("utf-8", "replace"))
+        else:
+            column += len(consumed.decode("utf-8", "replace"))
+        buf = buf[limit:] + more
