@@ -141,6 +141,7 @@ def to_findings(fragment: Fragment, matches: Iterable[Match]) -> list[Finding]:
                 rotation=rotation_of(m, exposure, env_var),
                 description=rule.description,
                 references=rule.references,
+                prev_line_text=index.line_text(line0 - 1) if line0 > 0 else "",
             )
         )
     return out

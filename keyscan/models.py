@@ -99,6 +99,7 @@ class Finding:
     rotation: dict[str, Any] | None = None
     description: str = ""
     references: tuple[str, ...] = ()
+    prev_line_text: str = ""  # the line before, for keyscan:allow-next-line (never reported)
 
     @property
     def rank(self) -> int:
