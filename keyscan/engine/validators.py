@@ -17,3 +17,31 @@ def validator(name: str):
         return fn
 
     return register
+
+
+# GitHub's 2021 token format (ghp_, gho_, ghu_, ghs_, ghr_): a three-letter
+# prefix and `_`, then 30 random base62 characters, then a 6-character
+# checksum: the CRC32 of those 30 characters, written in base62 with the
+# digits 0-9, A-Z, a-z and left-padded with `0`.
+# https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/
+_GITHUB_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _github_base62(number: int, width: int) -> str:
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = _GITHUB_BASE62[rest] + digits
+    return digits.rjust(width, "0")
+
+
+@validator("github-checksum")
+def github_checksum(secret: str) -> bool:
+    """True when ``secret`` is ``xxx_`` + 30 base62 + the CRC32 checksum of those 30."""
+    import zlib
+
+    _, sep, payload = secret.partition("_")
+    if not sep or len(payload) != 36 or not (payload.isascii() and payload.isalnum()):
+        return False
+    random_part, checksum = payload[:30], payload[30:]
+    return _github_base62(zlib.crc32(random_part.encode("ascii")), 6) == checksum
