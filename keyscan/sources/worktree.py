@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pathspec
-
 from ..decode.text import looks_binary, sniff_encoding, to_utf8
 from ..errors import KeyscanError
 from ..models import Fragment, Stats
@@ -35,7 +33,7 @@ class FileEntry:
 @dataclass
 class _Ignore:
     base: str  # folder the .gitignore sits in, relative to the walk root ('' for root)
-    spec: pathspec.GitIgnoreSpec
+    spec: "pathspec.GitIgnoreSpec"  # noqa: F821 (imported lazily: it costs ~40 ms)
 
 
 @dataclass
@@ -62,6 +60,8 @@ def _load_gitignore(folder: str, base: str) -> _Ignore | None:
             lines = fh.read(1 << 20).decode("utf-8", "replace").splitlines()
     except OSError:
         return None
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     return _Ignore(base, spec) if spec.patterns else None
 
