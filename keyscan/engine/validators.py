@@ -45,3 +45,6 @@ def github_checksum(secret: str) -> bool:
         return False
     random_part, checksum = payload[:30], payload[30:]
     return _github_base62(zlib.crc32(random_part.encode("ascii")), 6) == checksum
+
+
+from . import jwt_validators  # noqa: F401  (registers validators)
