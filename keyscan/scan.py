@@ -12,7 +12,6 @@ from .engine import Engine
 from .filters import Filter, apply
 from .findings import to_findings
 from .models import Finding, Fragment, Report, ScanError, Stats, Suppressed
-from .sources import fragments_of
 from .sources.worktree import WalkOptions, walk
 
 
@@ -21,6 +20,7 @@ class ScanOptions:
     gitignore: bool = True
     exclude: Callable[[str, bool], bool] | None = None  # Config.is_excluded
     filters: Sequence[Filter] = field(default_factory=tuple)
+    jobs: int = 1  # worker processes for large scans
 
 
 def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], list[Suppressed], list[ScanError]]:
@@ -59,10 +59,10 @@ def finish(report: Report, filters: Sequence[Filter]) -> Report:
 
 def scan_paths(paths: Sequence[str], engine: Engine, options: ScanOptions | None = None) -> Report:
     """Scan files and folders on disk."""
+    from .parallel import scan_entries
+
     options = options or ScanOptions()
     report = Report(command="scan")
-    stats = report.stats
-    walk_opts = WalkOptions(gitignore=options.gitignore, exclude=options.exclude, stats=stats)
-    for entry in walk(list(paths), walk_opts):
-        scan_fragments(engine, fragments_of(entry, stats, report.errors), report)
+    walk_opts = WalkOptions(gitignore=options.gitignore, exclude=options.exclude, stats=report.stats)
+    scan_entries(engine, walk(list(paths), walk_opts), report, options.jobs)
     return finish(report, options.filters)

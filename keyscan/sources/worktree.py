@@ -28,6 +28,7 @@ class FileEntry:
     path: str  # absolute filesystem path
     display: str  # path as reported (relative to the working directory, '/'-separated)
     explicit: bool = False  # named by the user: scanned even if ignored
+    size: int = 0  # bytes on disk when walked (for batching work)
 
 
 @dataclass
@@ -122,7 +123,7 @@ def walk(paths: list[str], opts: WalkOptions) -> Iterator[FileEntry]:
         if stat.S_ISDIR(st.st_mode):
             yield from _walk_dir(given, opts)
         elif stat.S_ISREG(st.st_mode):
-            yield FileEntry(os.path.abspath(given), display_path(given), explicit=True)
+            yield FileEntry(os.path.abspath(given), display_path(given), explicit=True, size=st.st_size)
         elif stat.S_ISLNK(st.st_mode):
             stats.skip(display_path(given), "symlink")
         else:
@@ -170,7 +171,11 @@ def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
             if is_dir:
                 subdirs.append((entry.path, rel, ignores))
             elif is_file:
-                yield FileEntry(entry.path, disp)
+                try:
+                    size = entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    size = 0
+                yield FileEntry(entry.path, disp, size=size)
             else:
                 stats.skip(disp, "special file")
         stack.extend(reversed(subdirs))
