@@ -164,8 +164,9 @@ def cli() -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--no-gitignore", is_flag=True, default=None, envvar="KEYSCAN_NO_GITIGNORE", help="Also scan files that .gitignore excludes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), envvar="KEYSCAN_JOBS", help="Worker processes for large scans (default: the number of cores).")
 @scan_options
-def scan(paths: tuple[str, ...], no_gitignore: bool | None, **opts: Any) -> None:
+def scan(paths: tuple[str, ...], no_gitignore: bool | None, jobs: int | None, **opts: Any) -> None:
     """Scan files and folders (default: the current folder).
 
     Folders are walked honouring .gitignore (a path named on the command
@@ -186,7 +187,10 @@ def scan(paths: tuple[str, ...], no_gitignore: bool | None, **opts: Any) -> None
     settings = resolve(opts, paths[0])
     gitignore = (not no_gitignore) if no_gitignore is not None else (settings.config.gitignore if settings.config.gitignore is not None else True)
     engine = Engine(settings.ruleset)
-    report = scan_paths(list(paths), engine, ScanOptions(gitignore=gitignore, exclude=settings.config.is_excluded, filters=filters_for(settings)))
+    from .parallel import default_jobs
+
+    options = ScanOptions(gitignore=gitignore, exclude=settings.config.is_excluded, filters=filters_for(settings), jobs=jobs or default_jobs())
+    report = scan_paths(list(paths), engine, options)
     raise SystemExit(emit(report, settings))
 
 
