@@ -170,6 +170,7 @@ class Report:
         self.findings.sort(key=Finding.sort_key)
         self.suppressed.sort(key=lambda s: (s.finding.sort_key(), s.reason))
         self.errors.sort()
+        self.stats.skipped_paths.sort()
 
 
 def gate_failures(findings, fail_on: str) -> list[Finding]:
