@@ -48,3 +48,5 @@ def github_checksum(secret: str) -> bool:
 
 
 from . import jwt_validators  # noqa: F401  (registers validators)
+from . import bip39  # noqa: F401  (registers validators)
+from . import jwt_privileged  # noqa: F401  (registers validators)
