@@ -37,7 +37,8 @@ def scan_options(fn: Callable) -> Callable:
         click.option("--format", "-f", "fmt", type=click.Choice(_formats()), envvar="KEYSCAN_FORMAT", help="Report format (default: text)."),
         click.option("--output", "-o", type=click.Path(dir_okay=False), envvar="KEYSCAN_OUTPUT", help="Write the report to FILE (atomically) instead of stdout."),
         click.option("--fail-on", type=click.Choice(SEVERITIES), envvar="KEYSCAN_FAIL_ON", help="Exit 1 when a finding is at or above this severity (default: low; info never fails it)."),
-        click.option("--baseline", type=click.Path(dir_okay=False), envvar="KEYSCAN_BASELINE", help="Report only findings not in this baseline file."),
+        click.option("--baseline", type=click.Path(dir_okay=False), envvar="KEYSCAN_BASELINE", help="Report only findings not in this baseline file (default: the configured one, else .keyscan-baseline.json at the project root if it exists)."),
+        click.option("--no-baseline", is_flag=True, envvar="KEYSCAN_NO_BASELINE", help="Apply no baseline, not even the configured or default one."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="KEYSCAN_CONFIG", help="Config file (default: nearest .keyscan.toml or [tool.keyscan] in pyproject.toml)."),
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), envvar="KEYSCAN_RULES", help="Extra rule folder or file (repeatable)."),
         click.option("--only", multiple=True, envvar="KEYSCAN_ONLY", help="Run only these rule ids or providers (repeatable), e.g. --only immutable."),
@@ -68,6 +69,8 @@ class Settings:
     verbose: bool
     config: Any
     ruleset: Any
+    repo_root: str | None = None  # repository of the scanned path (git paths are relative to it)
+    default_baseline: str = ".keyscan-baseline.json"  # where `keyscan baseline` writes by default
 
 
 def resolve(opts: dict[str, Any], start: str) -> Settings:
@@ -83,7 +86,13 @@ def resolve(opts: dict[str, Any], start: str) -> Settings:
     disabled = set(cfg.disable) | set(opts.get("disable", ()))
     unknown = sorted(disabled - set(ruleset.by_id()))
     if unknown:
-        raise KeyscanError(f"--disable/disable: unknown rule id '{unknown[0]}' (see 'keyscan rules list')")
+        where = "--disable" if unknown[0] in opts.get("disable", ()) else f"{cfg.path}: 'disable'"
+        raise KeyscanError(f"{where}: unknown rule id '{unknown[0]}' (see 'keyscan rules list')")
+    known_ids = set(ruleset.by_id())
+    for n, allow in enumerate(cfg.allow, 1):
+        bad = sorted(set(allow.rules) - known_ids)
+        if bad:
+            raise KeyscanError(f"{cfg.path}: [[allow]] #{n}: unknown rule id '{bad[0]}' (see 'keyscan rules list')")
     ruleset = ruleset.without(disabled)
     only = set(cfg.only) | set(opts.get("only", ()))
     if only:
@@ -95,11 +104,17 @@ def resolve(opts: dict[str, Any], start: str) -> Settings:
     color = color_opt == "always" or (color_opt == "auto" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     no_inline = opts.get("no_inline_ignores")
     inline = (not no_inline) if no_inline is not None else (cfg.inline_ignores if cfg.inline_ignores is not None else True)
+    default_baseline = os.path.join(config_mod.project_root(cfg, start), config_mod.BASELINE_NAME)
+    baseline = opts.get("baseline") or cfg.baseline
+    if opts.get("no_baseline"):
+        baseline = None
+    elif not baseline and os.path.isfile(default_baseline):
+        baseline = default_baseline
     return Settings(
         fmt=fmt,
         output=output,
         fail_on=opts.get("fail_on") or cfg.fail_on or "low",
-        baseline=opts.get("baseline") or cfg.baseline,
+        baseline=baseline,
         redact=not opts.get("no_redact"),
         inline_ignores=inline,
         show_suppressed=bool(opts.get("show_suppressed")),
@@ -107,12 +122,29 @@ def resolve(opts: dict[str, Any], start: str) -> Settings:
         verbose=bool(opts.get("verbose")),
         config=cfg,
         ruleset=ruleset,
+        repo_root=config_mod.repo_root_of(os.path.abspath(start)),
+        default_baseline=default_baseline,
     )
 
 
-def filters_for(settings: Settings) -> list:
-    """The suppression filters a scan applies, in order."""
-    return []
+def filters_for(settings: Settings, *, baseline: bool = True) -> list:
+    """The suppression filters a scan applies, in order: inline allows, the
+    config's [[allow]] tables, then the baseline (loaded here, so a missing
+    or corrupt baseline stops the command before it scans)."""
+    from .filters.config import config_filter
+    from .filters.inline import inline_filter
+
+    out = []
+    if settings.inline_ignores:
+        out.append(inline_filter)
+    if settings.config.allow:
+        out.append(config_filter(settings.config, settings.repo_root))
+    if baseline and settings.baseline:
+        from . import baseline as baseline_mod
+        from .filters.baseline import baseline_filter
+
+        out.append(baseline_filter(baseline_mod.load(_shown(settings.baseline)), settings.repo_root))
+    return out
 
 
 def emit(report: Report, settings: Settings) -> int:
@@ -256,6 +288,188 @@ def rules_check(folders: tuple[str, ...]) -> None:
         click.echo(f"{len(problems)} problem(s) in {n} rules", err=True)
         raise SystemExit(EXIT_FINDINGS)
     click.echo(f"{n} rules OK")
+
+
+def baseline_options(fn: Callable) -> Callable:
+    """Options of the `keyscan baseline` commands: the scan's settings (the
+    same as `keyscan scan`) and the baseline file."""
+    options = [
+        click.option("--baseline", type=click.Path(dir_okay=False), envvar="KEYSCAN_BASELINE", help="Baseline file (default: the configured one, else .keyscan-baseline.json at the project root)."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="KEYSCAN_CONFIG", help="Config file (default: nearest .keyscan.toml or [tool.keyscan] in pyproject.toml)."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), envvar="KEYSCAN_RULES", help="Extra rule folder or file (repeatable)."),
+        click.option("--only", multiple=True, envvar="KEYSCAN_ONLY", help="Run only these rule ids or providers (repeatable)."),
+        click.option("--disable", multiple=True, envvar="KEYSCAN_DISABLE", help="Disable these rule ids (repeatable)."),
+        click.option("--no-inline-ignores", is_flag=True, default=None, envvar="KEYSCAN_NO_INLINE_IGNORES", help="Disregard keyscan:allow and similar comments (their findings go into the baseline)."),
+        click.option("--no-gitignore", is_flag=True, default=None, envvar="KEYSCAN_NO_GITIGNORE", help="Also scan files that .gitignore excludes."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+def _shown(path: str) -> str:
+    """``path`` as the user would type it: relative when under the working directory."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _baseline_scan(paths: tuple[str, ...], settings: Settings, no_gitignore: bool | None) -> Report:
+    """The same scan as `keyscan scan PATHS`, without applying the baseline."""
+    from .engine import Engine
+    from .scan import ScanOptions, scan_paths
+
+    cfg = settings.config
+    gitignore = (not no_gitignore) if no_gitignore is not None else (cfg.gitignore if cfg.gitignore is not None else True)
+    options = ScanOptions(gitignore=gitignore, exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False))
+    report = scan_paths(list(paths), Engine(settings.ruleset), options)
+    if report.errors:
+        click.echo(f"keyscan: warning: {len(report.errors)} error(s): the scan did not read everything (keyscan scan lists them)", err=True)
+    return report
+
+
+@cli.group("baseline", context_settings=CONTEXT)
+def baseline_group() -> None:
+    """Record the findings a project already knows about, so scans report
+    only new ones.
+
+    \b
+    An entry is the rule id, an HMAC-SHA256 of the secret under the file's
+    random salt, and the file's path: no line numbers, no timestamps, no
+    secret. Moving a known key to another line keeps it known; a different
+    key is new. Scans use the baseline named by --baseline, the configured
+    one, or .keyscan-baseline.json at the project root.
+
+    \b
+    Examples:
+      keyscan baseline create          record today's findings
+      keyscan scan                     then report only new ones
+      keyscan baseline update          accept the new findings too
+      keyscan baseline prune           forget entries that match nothing
+    """
+
+
+@baseline_group.command("create", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--force", is_flag=True, help="Replace an existing baseline (its salt is kept, so unchanged entries stay byte-identical).")
+@click.option("--no-paths", is_flag=True, envvar="KEYSCAN_BASELINE_NO_PATHS", help="Leave paths out: an entry then matches its key in any file, even a new one.")
+@baseline_options
+def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_gitignore: bool | None, **opts: Any) -> None:
+    """Write a baseline of the current findings (of `keyscan scan PATHS`).
+
+    Findings already suppressed (inline allows, [[allow]] in the config,
+    placeholders) are not recorded.
+
+    \b
+    Examples:
+      keyscan baseline create
+      keyscan baseline create --baseline ci/keyscan-baseline.json
+    """
+    from . import baseline as bl
+
+    paths = paths or (".",)
+    settings = resolve(opts, paths[0])
+    target = _shown(settings.baseline or settings.default_baseline)
+    salt = None
+    if os.path.lexists(target):
+        if not force:
+            raise KeyscanError(f"{target}: baseline already exists ('keyscan baseline update' adds new findings; --force replaces it)")
+        try:
+            salt = bl.load(target).salt
+        except KeyscanError:
+            salt = None
+    report = _baseline_scan(paths, settings, no_gitignore)
+    base = bl.new(target, salt)
+    keyer = bl.Keyer(base, settings.repo_root)
+    base = base.with_entries(keyer.entry(f, not no_paths) for f in report.findings)
+    bl.save(base)
+    n = len(report.findings)
+    click.echo(f"{target}: {_entries(len(base.entries))} for {n} finding{'' if n == 1 else 's'}. Commit it; scans now report only new findings.")
+
+
+@baseline_group.command("update", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--no-paths", is_flag=True, envvar="KEYSCAN_BASELINE_NO_PATHS", help="Add path-less entries (default: like the file's existing entries).")
+@baseline_options
+def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool | None, **opts: Any) -> None:
+    """Add the current findings that the baseline does not know yet.
+
+    Existing entries are kept as they are (`keyscan baseline prune` removes
+    stale ones); the file is not rewritten when nothing is new.
+
+    \b
+    Examples:
+      keyscan baseline update
+      keyscan baseline update src/
+    """
+    from . import baseline as bl
+
+    paths = paths or (".",)
+    settings = resolve(opts, paths[0])
+    target = _shown(settings.baseline or settings.default_baseline)
+    base = bl.load(target)
+    report = _baseline_scan(paths, settings, no_gitignore)
+    keyer = bl.Keyer(base, settings.repo_root)
+    with_paths = not no_paths and not (base.entries and all(e.path is None for e in base.entries))
+    added = {keyer.entry(f, with_paths) for f in report.findings if not keyer.known(f)}
+    if not added:
+        click.echo(f"{target}: nothing new ({_entries(len(base.entries))}); file unchanged.")
+        return
+    base = base.with_entries(base.entries | added)
+    bl.save(base)
+    click.echo(f"{target}: added {_entries(len(added))} ({len(base.entries)} in all).")
+
+
+@baseline_group.command("prune", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@baseline_options
+def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, **opts: Any) -> None:
+    """Remove entries that no longer match any finding, and list them (rule
+    and hash prefix, and the path; never a secret).
+
+    Only entries for files under PATHS (default: the current folder) can be
+    removed; a path-less entry only when PATHS cover the baseline's whole
+    repository. Nothing is removed when the scan could not read everything.
+
+    \b
+    Examples:
+      keyscan baseline prune
+    """
+    from . import baseline as bl
+
+    paths = paths or (".",)
+    settings = resolve(opts, paths[0])
+    target = _shown(settings.baseline or settings.default_baseline)
+    base = bl.load(target)
+    report = _baseline_scan(paths, settings, no_gitignore)
+    if report.errors:
+        raise KeyscanError(f"{target}: not pruning: the scan could not read everything ({len(report.errors)} errors; keyscan scan lists them)")
+    keyer = bl.Keyer(base, settings.repo_root)
+    seen_at = {keyer.entry(f) for f in report.findings}
+    seen_any = {(e.rule_id, e.hash) for e in seen_at}
+    scanned = [os.path.realpath(p) for p in paths]
+
+    def under(path: str) -> bool:
+        return any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in scanned)
+
+    stale = []
+    for e in sorted(base.entries, key=bl.Entry.sort_key):
+        if e.path is None:
+            if under(base.root) and (e.rule_id, e.hash) not in seen_any:
+                stale.append(e)
+        elif under(os.path.normpath(os.path.join(base.root, e.path))) and e not in seen_at:
+            stale.append(e)
+    if not stale:
+        click.echo(f"{target}: every entry still matches ({_entries(len(base.entries))}); file unchanged.")
+        return
+    for e in stale:
+        click.echo(f"removed  {e.rule_id}  {e.hash[:12]}" + (f"  {e.path}" if e.path else ""))
+    base = base.with_entries(base.entries - set(stale))
+    bl.save(base)
+    click.echo(f"{target}: removed {_entries(len(stale))}, {len(base.entries)} left.")
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
