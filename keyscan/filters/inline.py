@@ -41,7 +41,8 @@ def _reason(line: str, m: re.Match) -> str:
 
 
 def _marker_detail(line: str, m: re.Match) -> str:
-    name = " ".join((m.group("marker") or m.group("pragma")).lower().split())
+    name = m.group("marker") or m.group("pragma")
+    name = re.sub(r"pragma:\s*", "pragma: ", " ".join(name.lower().split()))
     reason = _reason(line, m)
     return f"{name}: {reason}" if reason else name
 
