@@ -111,7 +111,7 @@ def to_findings(fragment: Fragment, matches: Iterable[Match]) -> list[Finding]:
         source = {"kind": fragment.origin}
         if m.decoded:
             source["decoded"] = list(m.decoded)
-        for key in ("blob", "member"):
+        for key in ("blob", "member", "bundle", "map"):
             if key in fragment.meta:
                 source[key] = fragment.meta[key]
         original = fragment.meta.get("original_of")(m.start) if callable(fragment.meta.get("original_of")) else fragment.meta.get("original")

@@ -5,10 +5,22 @@ they hide.
 ``text`` that decodes to something worth scanning; the engine scans each and
 reports a match at the span of the encoded run (``start``, ``end``), with the
 chain of decoders applied (``kinds``, outermost first).
+
+Decoders: JavaScript/JSON string escapes (``js-escape``), base64 and
+base64url (``base64``), hex (``hex``) and percent-encoding (``percent``).
+What a decoder yields is decoded again, up to MAX_DEPTH levels, so a base64
+Kubernetes value holding JSON with ``\\u0024`` is found; a nested run's span
+is mapped back through the offset maps to the outermost text. The total
+decoded output of one call is capped at MAX_OUTPUT characters and
+MAX_VARIANTS runs, so a crafted file cannot blow up time or memory.
 """
 from __future__ import annotations
 
 from typing import Iterator, NamedTuple
+
+MAX_DEPTH = 3
+MAX_OUTPUT = 16 * 1024 * 1024
+MAX_VARIANTS = 20_000
 
 
 class Decoded(NamedTuple):
@@ -16,8 +28,70 @@ class Decoded(NamedTuple):
     kinds: tuple[str, ...]
     start: int  # span of the encoded run in the scanned text
     end: int
+    # offsets[i]: where in the scanned text the unit behind text[i] starts;
+    # offsets[len(text)] == end. None when not kept.
+    offsets: object = None
 
 
-def decoded_variants(text: str) -> Iterator[Decoded]:
-    """Encoded runs in ``text`` and what they decode to (none yet)."""
-    return iter(())
+# Matches the inline source map comment that bundles end with: the bundle
+# reader scans those maps itself, so their base64 is not decoded here.
+_INLINE_MAP_MARK = "sourceMappingURL=data:"
+
+
+def _skip_inline_map(text: str):
+    if _INLINE_MAP_MARK not in text:
+        return None
+
+    def skip(start: int, end: int) -> bool:
+        head = text[max(0, start - 120):start]
+        return _INLINE_MAP_MARK in head and head.rstrip().endswith("base64,")
+
+    return skip
+
+
+def _runs(text: str):
+    from .encodings import base64_and_hex, percent_runs
+    from .js import js_runs
+
+    yield from js_runs(text)
+    yield from percent_runs(text)
+    yield from base64_and_hex(text, _skip_inline_map(text))
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.chars = MAX_OUTPUT
+        self.variants = MAX_VARIANTS
+
+    def take(self, n: int) -> bool:
+        if self.variants <= 0 or self.chars < n:
+            self.variants = 0
+            return False
+        self.variants -= 1
+        self.chars -= n
+        return True
+
+
+def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[Decoded]:
+    """Encoded runs in ``text`` and what they decode to, outermost first."""
+    if not text:
+        return
+    budget = _Budget()
+    yield from _variants(text, (), None, max_depth, budget)
+
+
+def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Budget) -> Iterator[Decoded]:
+    if depth <= 0:
+        return
+    for kind, run in _runs(text):
+        if not budget.take(len(run.text)):
+            return
+        chain = kinds + (kind,)
+        if outer is None:
+            start, end, offsets = run.start, run.end, run.offsets
+        else:
+            # Map the run and its offsets through the enclosing run's map.
+            start, end = outer[run.start], outer[run.end]
+            offsets = type(run.offsets)(run.offsets.typecode, (outer[o] for o in run.offsets))
+        yield Decoded(run.text, chain, start, end, offsets)
+        yield from _variants(run.text, chain, offsets, depth - 1, budget)

@@ -1,0 +1,241 @@
+"""Base64 (standard and URL-safe), hex and percent-encoding inside text.
+
+Each finder walks a text once and returns ``(start, end, decoded, offsets)``
+for every encoded run worth scanning. ``offsets`` is the offset map of the
+run: ``offsets[i]`` is where, in the scanned text, the encoded unit that
+produced ``decoded[i]`` begins, and ``offsets[len(decoded)] == end``. It is
+non-decreasing; for hex and percent-encoding each character maps to exactly
+the units that decode to it, for base64 to the 4-character group holding its
+first byte.
+
+Runs are found without regular expressions where a byte table does: the text
+is translated to one byte per character class and the runs are found with
+``bytes.find``, which keeps the cost on text with nothing encoded close to a
+copy of it.
+"""
+from __future__ import annotations
+
+import binascii
+import re
+from array import array
+from typing import Iterator, NamedTuple
+
+MIN_B64 = 24  # shortest base64 run decoded (18 bytes)
+MIN_HEX = 32  # shortest hex run decoded (16 bytes)
+MAX_RUN = 1 << 20  # longest run decoded; a longer one is decoded up to this
+MIN_DECODED = 8  # shortest decoded text worth scanning
+PRINTABLE_SHARE = 0.9  # decoded bytes must be this much printable text
+
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-="
+_CLASS = bytearray(b" " * 256)
+for _c in _B64_CHARS:
+    _CLASS[_c] = ord("a")
+_CLASS = bytes(_CLASS)
+_NEEDLE = b"a" * MIN_B64
+
+# The first character of each 4-character group of base64 that encodes
+# printable ASCII (bytes 0x20-0x7e, top six bits 8..31) is one of these.
+_B64_TEXT_LEADS = "IJKLMNOPQRSTUVWXYZabcdef"
+_NOT_LEAD = str.maketrans("", "", _B64_TEXT_LEADS)
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+_NOT_HEX = str.maketrans("", "", _HEX_DIGITS)
+_HEX_TEXT_LEADS = str.maketrans("", "", "234567")
+
+# Printable: tab, newline, carriage return and everything from space up,
+# except DEL and the C1 controls.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+class Run(NamedTuple):
+    start: int
+    end: int
+    text: str
+    offsets: array  # len(text) + 1 offsets into the scanned text
+
+
+def printable_enough(text: str) -> bool:
+    if not text:
+        return False
+    bad = len(_UNPRINTABLE.findall(text)) if not text.isascii() or not text.isprintable() else 0
+    return bad <= len(text) * (1 - PRINTABLE_SHARE)
+
+
+def utf8_chars(data: bytes, byte_origin) -> tuple[str, array]:
+    """Decode ``data`` leniently as UTF-8 and map each character to the
+    origin of its first byte (``byte_origin[i]`` for byte ``i``; one more
+    entry gives the end)."""
+    out_offsets = array("q")
+    if data.isascii():
+        out_offsets.extend(byte_origin)
+        return data.decode("ascii"), out_offsets
+    chars: list[str] = []
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        size = 1 if b < 0x80 else 2 if 0xC2 <= b < 0xE0 else 3 if 0xE0 <= b < 0xF0 else 4 if 0xF0 <= b < 0xF5 else 0
+        ch = None
+        if size and i + size <= n:
+            try:
+                ch = data[i:i + size].decode("utf-8")
+            except UnicodeDecodeError:
+                ch = None
+        if ch is None:
+            ch, size = "\ufffd", 1
+        chars.append(ch)
+        out_offsets.append(byte_origin[i])
+        i += size
+    out_offsets.append(byte_origin[n])
+    return "".join(chars), out_offsets
+
+
+def candidate_runs(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of ``text`` made of base64/hex characters, at least MIN_B64 long."""
+    data = text.encode("utf-8", "surrogatepass")
+    classes = data.translate(_CLASS)
+    ascii_text = len(data) == len(text)
+    # Byte offsets map to character offsets incrementally (all run characters
+    # are ASCII, so every run boundary is a character boundary).
+    last_byte = last_char = 0
+    pos = classes.find(_NEEDLE)
+    while pos != -1:
+        end = classes.find(b" ", pos)
+        if end == -1:
+            end = len(classes)
+        if ascii_text:
+            yield pos, end
+        else:
+            last_char += len(data[last_byte:pos].decode("utf-8", "surrogatepass"))
+            start_char = last_char
+            last_char += end - pos
+            last_byte = end
+            yield start_char, last_char
+        pos = classes.find(_NEEDLE, end)
+
+
+def decode_hex(text: str, start: int, end: int) -> Run | None:
+    run = text[start:end]
+    if run[:2] in ("0x", "0X"):
+        run, start = run[2:], start + 2
+    if len(run) % 2:
+        run, end = run[:-1], end - 1
+    if len(run) < MIN_HEX or run.translate(_NOT_HEX):
+        return None
+    if len(run[0::2].translate(_HEX_TEXT_LEADS)) > len(run) // 2 * (1 - PRINTABLE_SHARE):
+        return None
+    data = bytes.fromhex(run)
+    decoded, offsets = utf8_chars(data, range(start, start + 2 * len(data) + 1, 2))
+    if len(decoded) < MIN_DECODED or not printable_enough(decoded):
+        return None
+    return Run(start, start + 2 * len(data), decoded, offsets)
+
+
+def decode_base64(text: str, start: int, end: int) -> Run | None:
+    """Decode the base64 or base64url run at ``text[start:end]``, if it
+    decodes to text."""
+    end = min(end, start + MAX_RUN)
+    run = text[start:end]
+    body = run.rstrip("=")
+    if "=" in body:
+        return None
+    urlsafe = "-" in body or "_" in body
+    if urlsafe and ("+" in body or "/" in body):
+        return None
+    if len(body) % 4 == 1:
+        body = body[:-1]
+    leads = body[0::4]
+    if len(leads.translate(_NOT_LEAD)) > len(leads) * (1 - PRINTABLE_SHARE):
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        data = (binascii.a2b_base64 if not urlsafe else _urlsafe)(padded.encode("ascii"))
+    except (binascii.Error, ValueError):
+        return None
+    origins = [start + 4 * (i // 3) for i in range(len(data))]
+    origins.append(start + len(run))
+    decoded, offsets = utf8_chars(data, origins)
+    if len(decoded) < MIN_DECODED or not printable_enough(decoded):
+        return None
+    return Run(start, start + len(run), decoded, offsets)
+
+
+def _urlsafe(data: bytes) -> bytes:
+    return binascii.a2b_base64(data.replace(b"-", b"+").replace(b"_", b"/"))
+
+
+def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
+    """Every base64 and hex run of ``text`` that decodes to text.
+    ``skip(start, end)`` may veto a run (an inline source map, say)."""
+    for start, end in candidate_runs(text):
+        if skip is not None and skip(start, end):
+            continue
+        run = text[start:end]
+        stripped = run[2:] if run[:2] in ("0x", "0X") else run
+        if len(stripped) >= MIN_HEX and not stripped.translate(_NOT_HEX):
+            decoded = decode_hex(text, start, end)
+            if decoded is not None:
+                yield "hex", decoded
+            continue
+        decoded = decode_base64(text, start, end)
+        if decoded is not None:
+            yield "base64", decoded
+
+
+# --- percent-encoding -------------------------------------------------------
+
+PCT_TRIGGER = re.compile(r"%[0-9A-Fa-f]{2}")
+# A percent-encoded token ends at whitespace, quotes, angle brackets and the
+# query-string separators; '=' stays inside so ``password=p%40ss`` keeps its
+# context.
+_PCT_SEPARATORS = " \t\r\n\"'`<>&?#"
+_PCT_TOKEN = re.compile(r"[^\s\"'`<>&?#]*")
+MAX_TOKEN = 4096
+_PCT_UNIT = re.compile(r"%([0-9A-Fa-f]{2})|[^%]+|%")
+
+
+def decode_percent_run(run: str, base: int = 0) -> tuple[str, array]:
+    """Percent-decode ``run`` (``+`` stays ``+``); offsets are ``base`` +
+    index in ``run``."""
+    data = bytearray()
+    origins: list[int] = []
+    for m in _PCT_UNIT.finditer(run):
+        if m.group(1) is not None:
+            data.append(int(m.group(1), 16))
+            origins.append(base + m.start())
+        else:
+            piece = m.group(0)
+            for i, ch in enumerate(piece):
+                enc = ch.encode("utf-8", "surrogatepass")
+                data.extend(enc)
+                origins.extend([base + m.start() + i] * len(enc))
+    origins.append(base + len(run))
+    return utf8_chars(bytes(data), origins)
+
+
+def token_bounds(text: str, pos: int, separators: str, token: re.Pattern) -> tuple[int, int]:
+    """The token around ``pos``: back to the previous separator (at most
+    MAX_TOKEN characters) and forward as far as ``token`` matches."""
+    lo = max(0, pos - MAX_TOKEN)
+    start = lo
+    window = text[lo:pos]
+    for sep in separators:
+        i = window.rfind(sep)
+        if i != -1 and lo + i + 1 > start:
+            start = lo + i + 1
+    end = token.match(text, pos, min(len(text), pos + MAX_TOKEN)).end()
+    return start, end
+
+
+def percent_runs(text: str) -> Iterator[tuple[str, Run]]:
+    if "%" not in text:
+        return
+    pos = 0
+    while True:
+        m = PCT_TRIGGER.search(text, pos)
+        if m is None:
+            return
+        start, end = token_bounds(text, m.start(), _PCT_SEPARATORS, _PCT_TOKEN)
+        end = max(end, m.end())
+        pos = end
+        decoded, offsets = decode_percent_run(text[start:end], start)
+        if len(decoded) >= MIN_DECODED and decoded != text[start:end]:
+            yield "percent", Run(start, end, decoded, offsets)

@@ -1,0 +1,85 @@
+"""JavaScript (and JSON) string escapes: ``\\xNN``, ``\\uNNNN``, ``\\u{...}``.
+
+Only the escapes that hide characters (``\\x``, ``\\u``) start a run; the run
+is the token around them (up to whitespace, a quote or an angle bracket, at
+most MAX_TOKEN characters each way), and within it every escape is decoded
+as JavaScript would. So ``"sk_imapik-test-\\u0024h3Rk..."`` in a JSON log is
+decoded and reported where the token starts.
+"""
+from __future__ import annotations
+
+import re
+from array import array
+from typing import Iterator
+
+from .encodings import MIN_DECODED, Run, token_bounds
+
+TRIGGER = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\})")
+_SEPARATORS = " \t\r\n\"'`<>"
+# Forward part of a token: anything but whitespace, quotes and angle
+# brackets, with a backslash taking the character after it along.
+_TOKEN = re.compile(r"(?:[^\s\"'`<>\\]|\\[^\s])*", re.S)
+_UNIT = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}|(.))|([^\\]+)|\\\Z", re.S)
+_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "0": "\0"}
+
+
+def decode_js(run: str, base: int = 0) -> tuple[str, array]:
+    """Decode the escapes of a JavaScript string body. Returns the text and
+    its offset map (``base`` + index in ``run`` of the escape or character
+    each decoded character came from; one more entry for the end). A lone
+    surrogate escape is kept as the surrogate; a ``\\uD83D\\uDE00`` pair
+    becomes one character."""
+    out: list[str] = []
+    offsets = array("q")
+    for m in _UNIT.finditer(run):
+        plain = m.group(5)
+        if plain is not None:
+            out.append(plain)
+            offsets.extend(range(base + m.start(), base + m.end()))
+            continue
+        hx, u4, ucp, other = m.group(1), m.group(2), m.group(3), m.group(4)
+        if hx is not None:
+            ch = chr(int(hx, 16))
+        elif u4 is not None:
+            code = int(u4, 16)
+            if 0xDC00 <= code <= 0xDFFF and out and offsets and len(out[-1]) == 1 and 0xD800 <= ord(out[-1]) <= 0xDBFF and run[offsets[-1] - base:offsets[-1] - base + 2] == "\\u":
+                high = ord(out.pop())
+                start = offsets.pop()
+                out.append(chr(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)))
+                offsets.append(start)
+                continue
+            ch = chr(code)
+        elif ucp is not None:
+            code = int(ucp, 16)
+            if code > 0x10FFFF:
+                out.append(m.group(0))
+                offsets.extend(range(base + m.start(), base + m.end()))
+                continue
+            ch = chr(code)
+        elif other is not None:
+            if other in "\r\n\u2028\u2029":  # line continuation
+                continue
+            ch = _SIMPLE.get(other, other)
+        else:  # a trailing lone backslash
+            ch = "\\"
+        out.append(ch)
+        offsets.append(base + m.start())
+    offsets.append(base + len(run))
+    return "".join(out), offsets
+
+
+def js_runs(text: str) -> Iterator[tuple[str, Run]]:
+    if "\\x" not in text and "\\u" not in text:
+        return
+    pos = 0
+    while True:
+        m = TRIGGER.search(text, pos)
+        if m is None:
+            return
+        start, end = token_bounds(text, m.start(), _SEPARATORS, _TOKEN)
+        end = max(end, m.end())
+        pos = end
+        raw = text[start:end]
+        decoded, offsets = decode_js(raw, start)
+        if len(decoded) >= MIN_DECODED and decoded != raw:
+            yield "js-escape", Run(start, end, decoded, offsets)
