@@ -34,3 +34,8 @@ def reader_for(path: str) -> Reader:
 
 def fragments_of(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Iterator[Fragment]:
     return reader_for(entry.display)(entry, stats, errors)
+
+
+# Readers for bundles, source maps, archives and game builds register
+# themselves when imported.
+from . import archives, bundles, sourcemap  # noqa: E402,F401
