@@ -143,9 +143,11 @@ def test_prune_removes_and_lists_stale_entries_without_secrets(repo):
     assert "every entry still matches (2 entries); file unchanged" in res.out
 
 
-def test_prune_of_a_subfolder_only_touches_entries_under_it(repo):
+def test_prune_only_touches_entries_of_rules_that_ran_under_the_paths_scanned(repo):
     ok(run_keyscan("baseline", "create", cwd=repo.path))
     repo.commit("clean web and src", {"web/main.ts": "const pk = process.env.PK;\n", "src/app.py": "KEY = os.environ['K']\n"})
+    res = ok(run_keyscan("baseline", "prune", "--disable", "immutable.publishable-key", "web", cwd=repo.path))
+    assert "every entry still matches (3 entries)" in res.out
     res = ok(run_keyscan("baseline", "prune", "web", cwd=repo.path))
     assert "web/main.ts" in res.out and "src/app.py" not in res.out
     assert {e["path"] for e in load(repo.path / BASE)["entries"]} == {"src/app.py", "deploy/values.yaml"}
@@ -153,7 +155,8 @@ def test_prune_of_a_subfolder_only_touches_entries_under_it(repo):
 
 def test_explicit_baseline_file_and_configured_baseline(repo):
     (repo.path / "ci").mkdir()
-    ok(run_keyscan("baseline", "create", "--baseline", "ci/known.json", cwd=repo.path))
+    res = ok(run_keyscan("baseline", "create", "--baseline", "ci/known.json", cwd=repo.path))
+    assert "scans report only new findings with --baseline ci/known.json" in res.out
     assert not (repo.path / BASE).exists()
     assert scan(repo, code=1)["findings"]  # another name: not used unless named
     assert scan(repo, "--baseline", "ci/known.json", code=0)["findings"] == []
