@@ -153,6 +153,7 @@ class BundleMap:
         self._loader = loader
         self._loaded = smap is not None
         self._line_indexes: dict[tuple[int, int], LineIndex] = {}
+        self._reported: set[str] = set()
 
     def error(self, path: str, message: str) -> None:
         err = ScanError(path, "sourcemap", message)
@@ -169,10 +170,18 @@ class BundleMap:
                 self.error(self.display, str(exc))
             except SourceMapError as exc:
                 self.error(self.display, f"source map: {exc}; findings in the bundle are not mapped to the original")
-            if self._smap is not None:
-                for problem in self._smap.all_problems():
-                    self.error(self._smap.map_path, problem)
+            self._report_problems()
         return self._smap
+
+    def _report_problems(self) -> None:
+        """Report problems found so far (mappings are decoded lazily, so
+        a lookup can find new ones)."""
+        if self._smap is None:
+            return
+        for problem in self._smap.all_problems():
+            if problem not in self._reported:
+                self._reported.add(problem)
+                self.error(self._smap.map_path, problem)
 
     def original(self, line0: int, col16: int, generated_text: str) -> dict | None:
         """The original place of generated ``line0``/``col16``; the
@@ -182,6 +191,7 @@ class BundleMap:
         if smap is None:
             return None
         orig = smap.lookup(line0, col16)
+        self._report_problems()
         if orig is None:
             return None
         column = orig.column
@@ -239,9 +249,11 @@ def env_var_at(line: str, column: int) -> str | None:
     return best[1] if best else None
 
 
-def attach_original(frag: Fragment, bmap: BundleMap) -> Fragment:
+def attach_original(frag: Fragment, bmap: BundleMap, carry16: int = 0) -> Fragment:
     """Give ``frag`` an ``original_of`` that maps a match offset through the
-    bundle's map. Line indexes are built on first use."""
+    bundle's map. ``carry16`` counts the astral characters earlier on the
+    line ``frag`` starts in (earlier windows), which take two UTF-16 units.
+    Line indexes are built on first use."""
     cache: dict = {}
 
     def original_of(offset: int) -> dict | None:
@@ -255,7 +267,7 @@ def attach_original(frag: Fragment, bmap: BundleMap) -> Fragment:
             line_start = offset - col0
             col0 += bisect_left(astral, offset) - bisect_left(astral, line_start)
         gen_line = frag.line - 1 + line0
-        gen_col = (frag.column if line0 == 0 else 0) + col0
+        gen_col = (frag.column + carry16 if line0 == 0 else 0) + col0
         return bmap.original(gen_line, gen_col, text[offset:offset + 64])
 
     frag.meta["original_of"] = original_of
@@ -300,8 +312,7 @@ def bundle_fragments(fh, size: int, display: str, stats: Stats, errors: list, re
                 errors.append(ScanError(display, "sourcemap", f"inline source map: {exc}; the bundle was scanned on its own"))
             else:
                 bmap = BundleMap(display, errors, smap=inline)
-                for problem in inline.all_problems():
-                    errors.append(ScanError(display, "sourcemap", f"inline source map: {problem}"))
+                bmap._report_problems()
         elif resolve is not None:
 
             def load(url=url) -> SourceMap:
@@ -312,11 +323,19 @@ def bundle_fragments(fh, size: int, display: str, stats: Stats, errors: list, re
     built = comment is not None or looks_built(head, display) or size > window
     frag_origin = origin or ("bundle" if built else "worktree")
     fh.seek(0)
+    carry16 = 0
     for frag in stream_fragments(fh, display, frag_origin, stats, window):
         frag.meta.update(meta)
         if bmap is not None:
-            attach_original(frag, bmap)
+            attach_original(frag, bmap, carry16)
         yield frag
+        limit = frag.meta.get("report_limit")
+        if bmap is not None and limit is not None:
+            consumed = frag.data[:limit].decode("utf-8", "replace")
+            nl = consumed.rfind("\n")
+            tail = consumed[nl + 1:]
+            astral = 0 if tail.isascii() else len(_ASTRAL.findall(tail))
+            carry16 = astral if nl != -1 else carry16 + astral
     if inline is not None:
         src_meta = dict(meta, bundle=display, map=f"{display} (inline map)")
         yield from content_fragments(inline, stats, src_meta, "sourcemap")
