@@ -29,6 +29,27 @@ def _formats() -> list[str]:
     return sorted(FORMATS)
 
 
+def _report_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Parse repeated ``--report FORMAT=FILE``."""
+    out: list[tuple[str, str]] = []
+    for value in values or ():
+        fmt, sep, path = value.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"'{value}' is not FORMAT=FILE (e.g. sarif=keyscan.sarif)", ctx, param)
+        if fmt not in _formats():
+            raise click.BadParameter(f"unknown format '{fmt}' in '{value}' (one of {', '.join(_formats())})", ctx, param)
+        if any(os.path.abspath(path) == os.path.abspath(p) for _, p in out):
+            raise click.BadParameter(f"'{path}' is named twice", ctx, param)
+        out.append((fmt, path))
+    return tuple(out)
+
+
+def _utc_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def scan_options(fn: Callable) -> Callable:
     """Options shared by every scanning command. Each can also be set with a
     KEYSCAN_* environment variable; command-line values win over the
@@ -48,6 +69,8 @@ def scan_options(fn: Callable) -> Callable:
         click.option("--show-suppressed", is_flag=True, envvar="KEYSCAN_SHOW_SUPPRESSED", help="List suppressed findings in the text report, with their reasons."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", envvar="KEYSCAN_COLOR", help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set)."),
         click.option("--verbose", "-v", is_flag=True, envvar="KEYSCAN_VERBOSE", help="Also list every skipped file and why."),
+        click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", callback=_report_option, envvar="KEYSCAN_REPORT", help="Also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=keyscan.sarif; the main report still goes to stdout or --output."),
+        click.option("--timestamps", is_flag=True, envvar="KEYSCAN_TIMESTAMPS", help="Put the scan's start and end times (UTC) in reports that have a place for them (off: reports diff cleanly)."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -69,6 +92,8 @@ class Settings:
     verbose: bool
     config: Any
     ruleset: Any
+    reports: tuple[tuple[str, str], ...] = ()  # --report FORMAT=FILE, besides the main report
+    started: str | None = None  # UTC start time, only with --timestamps
     repo_root: str | None = None  # repository of the scanned path (git paths are relative to it)
     default_baseline: str = ".keyscan-baseline.json"  # where `keyscan baseline` writes by default
 
@@ -122,9 +147,19 @@ def resolve(opts: dict[str, Any], start: str) -> Settings:
         verbose=bool(opts.get("verbose")),
         config=cfg,
         ruleset=ruleset,
+        reports=_extra_reports(opts, output),
+        started=_utc_now() if opts.get("timestamps") else None,
         repo_root=config_mod.repo_root_of(os.path.abspath(start)),
         default_baseline=default_baseline,
     )
+
+
+def _extra_reports(opts: dict[str, Any], output: str | None) -> tuple[tuple[str, str], ...]:
+    reports = tuple(opts.get("reports") or ())
+    for _, path in reports:
+        if output and os.path.abspath(path) == os.path.abspath(output):
+            raise KeyscanError(f"--report: '{path}' is also the --output file")
+    return reports
 
 
 def filters_for(settings: Settings, *, baseline: bool = True) -> list:
@@ -149,6 +184,8 @@ def filters_for(settings: Settings, *, baseline: bool = True) -> list:
 
 def emit(report: Report, settings: Settings) -> int:
     """Render the report, write it, and return the exit code of the gate."""
+    import dataclasses
+
     from .atomic import write_atomic
     from .reporters import RenderOptions, renderer
 
@@ -158,7 +195,12 @@ def emit(report: Report, settings: Settings) -> int:
         show_suppressed=settings.show_suppressed,
         verbose=settings.verbose,
         fail_on=settings.fail_on,
+        started=settings.started,
+        finished=_utc_now() if settings.started else None,
     )
+    for fmt, path in settings.reports:
+        extra = renderer(fmt)(report, dataclasses.replace(options, color=False))
+        write_atomic(path, extra.encode("utf-8"))
     text = renderer(settings.fmt)(report, options)
     if settings.output:
         write_atomic(settings.output, text.encode("utf-8"))
@@ -223,6 +265,102 @@ def scan(paths: tuple[str, ...], no_gitignore: bool | None, jobs: int | None, **
 
     options = ScanOptions(gitignore=gitignore, exclude=settings.config.is_excluded, filters=filters_for(settings), jobs=jobs or default_jobs())
     report = scan_paths(list(paths), engine, options)
+    raise SystemExit(emit(report, settings))
+
+
+def _progress_printer() -> Callable[[Any], None]:
+    """History progress on stderr: one line, rewritten in place."""
+
+    def show(p: Any) -> None:
+        mb = p.bytes / 1e6
+        if p.phase == "provenance":
+            msg = f"keyscan: {p.blobs:,} blobs, {mb:,.1f} MB read; finding the commits that added the keys..."
+        else:
+            msg = f"keyscan: {p.blobs:,} blobs, {mb:,.1f} MB, {mb / max(p.seconds, 1e-3):,.1f} MB/s"
+        sys.stderr.write("\r\033[K" + msg)
+        sys.stderr.flush()
+
+    return show
+
+
+def _warn(report: Report) -> None:
+    for text in report.stats.extra.get("warnings") or ():
+        click.echo(f"keyscan: warning: {text}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("repo", required=False)
+@click.option("--branch", "branches", multiple=True, metavar="REF", help="Scan only what REF reaches (repeatable). Default: every ref, including tags and remote-tracking refs.")
+@click.option("--since", metavar="REV", envvar="KEYSCAN_SINCE", help="Only what the commits in REV..HEAD added (the CI mode for pull requests): a key already there before REV is not reported.")
+@click.option("--progress/--no-progress", default=None, envvar="KEYSCAN_PROGRESS", help="Progress on stderr (default: only when stderr is a terminal).")
+@scan_options
+def history(repo: str | None, branches: tuple[str, ...], since: str | None, progress: bool | None, **opts: Any) -> None:
+    """Audit a repository's git history (default: the current repository).
+
+    Every blob reachable from the refs is scanned once, however many commits
+    hold it; each key is reported once per path, with the commit that
+    introduced it (sha, author, date, subject), whether it is still at HEAD
+    or which commit removed it, and which refs hold it (a remote-tracking
+    ref means it was pushed). Nothing from the repository runs: no hooks,
+    filters, textconv, external diff, pager or fsmonitor.
+
+    Exit 2 when git could not read everything (a missing or corrupt object)
+    and nothing else was found.
+
+    \b
+    Examples:
+      keyscan history
+      keyscan history ../someone-elses-repo --format json -o audit.json
+      keyscan history --branch main --branch release
+      keyscan history --since origin/main          (CI: only what this branch adds)
+    """
+    from .engine import Engine
+    from .history import HistoryOptions, scan_history
+
+    settings = resolve(opts, repo or ".")
+    engine = Engine(settings.ruleset)
+    show = progress if progress is not None else sys.stderr.isatty()
+    options = HistoryOptions(
+        branches=branches,
+        since=since,
+        exclude=settings.config.is_excluded,
+        filters=filters_for(settings),
+        progress=_progress_printer() if show else None,
+    )
+    try:
+        report = scan_history(repo, engine, options)
+    finally:
+        if show:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+    _warn(report)
+    raise SystemExit(emit(report, settings))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("repo", required=False)
+@scan_options
+def staged(repo: str | None, **opts: Any) -> None:
+    """Scan what `git commit` would record: the pre-commit hook.
+
+    Reads the index (not the working tree) and reports only keys on the
+    lines the commit adds, with the staged file's line numbers. Works before
+    the first commit and with renames, deletions, binary files and partly
+    staged files. Does not walk history, so it stays fast in big
+    repositories.
+
+    \b
+    Examples:
+      keyscan staged
+      keyscan staged --format json
+      pre-commit: see .pre-commit-hooks.yaml (hook id: keyscan)
+    """
+    from .engine import Engine
+    from .sources.staged import StagedOptions, scan_staged
+
+    settings = resolve(opts, repo or ".")
+    options = StagedOptions(exclude=settings.config.is_excluded, filters=filters_for(settings))
+    report = scan_staged(repo, Engine(settings.ruleset), options)
     raise SystemExit(emit(report, settings))
 
 

@@ -16,12 +16,21 @@ class RenderOptions:
     show_suppressed: bool = False
     verbose: bool = False
     fail_on: str = "low"
+    # UTC times ("YYYY-MM-DDTHH:MM:SS") when asked for (--timestamps); None
+    # keeps reports free of times so they diff cleanly.
+    started: str | None = None
+    finished: str | None = None
 
 
 # format name -> module in this package with a ``render(report, options)``.
 FORMATS: dict[str, str] = {
     "text": "text",
     "json": "json_report",
+    "sarif": "sarif",
+    "gitlab": "gitlab",
+    "junit": "junit",
+    "github": "github",
+    "html": "html",
 }
 
 
