@@ -81,6 +81,8 @@ def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[Decod
 
 
 def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Budget) -> Iterator[Decoded]:
+    from .encodings import Composed
+
     if depth <= 0:
         return
     for kind, run in _runs(text):
@@ -92,6 +94,6 @@ def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Bud
         else:
             # Map the run and its offsets through the enclosing run's map.
             start, end = outer[run.start], outer[run.end]
-            offsets = type(run.offsets)(run.offsets.typecode, (outer[o] for o in run.offsets))
+            offsets = Composed(outer, run.offsets)
         yield Decoded(run.text, chain, start, end, offsets)
         yield from _variants(run.text, chain, offsets, depth - 1, budget)

@@ -26,7 +26,7 @@ MAX_RUN = 1 << 20  # longest run decoded; a longer one is decoded up to this
 MIN_DECODED = 8  # shortest decoded text worth scanning
 PRINTABLE_SHARE = 0.9  # decoded bytes must be this much printable text
 
-_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-="
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
 _CLASS = bytearray(b" " * 256)
 for _c in _B64_CHARS:
     _CLASS[_c] = ord("a")
@@ -50,7 +50,67 @@ class Run(NamedTuple):
     start: int
     end: int
     text: str
-    offsets: array  # len(text) + 1 offsets into the scanned text
+    offsets: "Offsets"  # len(text) + 1 offsets into the scanned text
+
+
+class _LazyOffsets:
+    """A read-only sequence of offsets computed on demand (an offset map of
+    a megabyte of base64 is never built unless something reads it)."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _at(self, i: int) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, i):
+        n = len(self)
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("offset index out of range")
+        return self._at(i)
+
+    def __iter__(self):
+        return (self._at(i) for i in range(len(self)))
+
+
+class GroupOffsets(_LazyOffsets):
+    """Base64 decoded to ASCII: character i came from the 4-character group
+    at ``start + 4 * (i // 3)``; the last entry is ``end``."""
+
+    __slots__ = ("start", "n", "end")
+
+    def __init__(self, start: int, n: int, end: int) -> None:
+        self.start, self.n, self.end = start, n, end
+
+    def __len__(self) -> int:
+        return self.n + 1
+
+    def _at(self, i: int) -> int:
+        return self.end if i == self.n else self.start + 4 * (i // 3)
+
+
+class Composed(_LazyOffsets):
+    """Offsets of a nested run mapped through the enclosing run's offsets."""
+
+    __slots__ = ("outer", "inner")
+
+    def __init__(self, outer, inner) -> None:
+        self.outer, self.inner = outer, inner
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def _at(self, i: int) -> int:
+        return self.outer[self.inner[i]]
+
+
+Offsets = "array | range | _LazyOffsets"
 
 
 def printable_enough(text: str) -> bool:
@@ -64,10 +124,9 @@ def utf8_chars(data: bytes, byte_origin) -> tuple[str, array]:
     """Decode ``data`` leniently as UTF-8 and map each character to the
     origin of its first byte (``byte_origin[i]`` for byte ``i``; one more
     entry gives the end)."""
-    out_offsets = array("q")
     if data.isascii():
-        out_offsets.extend(byte_origin)
-        return data.decode("ascii"), out_offsets
+        return data.decode("ascii"), byte_origin
+    out_offsets = array("q")
     chars: list[str] = []
     i, n = 0, len(data)
     while i < n:
@@ -89,7 +148,8 @@ def utf8_chars(data: bytes, byte_origin) -> tuple[str, array]:
 
 
 def candidate_runs(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of ``text`` made of base64/hex characters, at least MIN_B64 long."""
+    """Spans of ``text`` made of base64/hex characters, at least MIN_B64
+    long, with up to two ``=`` of padding after them."""
     data = text.encode("utf-8", "surrogatepass")
     classes = data.translate(_CLASS)
     ascii_text = len(data) == len(text)
@@ -101,13 +161,17 @@ def candidate_runs(text: str) -> Iterator[tuple[int, int]]:
         end = classes.find(b" ", pos)
         if end == -1:
             end = len(classes)
+        pad = 0
+        while pad < 2 and data[end + pad:end + pad + 1] == b"=":
+            pad += 1
+        end_run = end + pad
         if ascii_text:
-            yield pos, end
+            yield pos, end_run
         else:
             last_char += len(data[last_byte:pos].decode("utf-8", "surrogatepass"))
             start_char = last_char
-            last_char += end - pos
-            last_byte = end
+            last_char += end_run - pos
+            last_byte = end_run
             yield start_char, last_char
         pos = classes.find(_NEEDLE, end)
 
@@ -150,9 +214,12 @@ def decode_base64(text: str, start: int, end: int) -> Run | None:
         data = (binascii.a2b_base64 if not urlsafe else _urlsafe)(padded.encode("ascii"))
     except (binascii.Error, ValueError):
         return None
-    origins = [start + 4 * (i // 3) for i in range(len(data))]
-    origins.append(start + len(run))
-    decoded, offsets = utf8_chars(data, origins)
+    if data.isascii():
+        decoded, offsets = data.decode("ascii"), GroupOffsets(start, len(data), start + len(run))
+    else:
+        origins = [start + 4 * (i // 3) for i in range(len(data))]
+        origins.append(start + len(run))
+        decoded, offsets = utf8_chars(data, origins)
     if len(decoded) < MIN_DECODED or not printable_enough(decoded):
         return None
     return Run(start, start + len(run), decoded, offsets)
