@@ -159,6 +159,9 @@ def _extra_reports(opts: dict[str, Any], output: str | None) -> tuple[tuple[str,
     for _, path in reports:
         if output and os.path.abspath(path) == os.path.abspath(output):
             raise KeyscanError(f"--report: '{path}' is also the --output file")
+        if os.path.exists(path) and not os.path.isfile(path):
+            # A report is replaced atomically (renamed into place): never over a device, pipe or folder.
+            raise KeyscanError(f"--report: '{path}' exists and is not a regular file (the main report can go to stdout)")
     return reports
 
 

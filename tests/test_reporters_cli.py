@@ -4,6 +4,7 @@ byte-for-byte determinism across runs."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -154,3 +155,10 @@ def test_clean_scan_reports(tmp_path):
     junit = ET.parse(tmp_path / "junit").getroot()
     assert junit.get("failures") == "0" and junit.get("tests") == "1"
     assert "No leaked keys found" in (tmp_path / "html").read_text()
+
+
+def test_report_never_replaces_a_device_or_folder(project, tmp_path):
+    for target in ("/dev/null", str(tmp_path)):
+        res = run_keyscan("scan", ".", "--report", f"sarif={target}", cwd=project)
+        assert res.code == 2 and "not a regular file" in res.err, res.err
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
