@@ -188,12 +188,15 @@ def test_scan_reports_stripe_and_clerk_keys_once_each(tmp_path):
     stripe_sk = "sk_live_51" + base62(97)
     stripe_pk = "pk_test_" + base62(24)
     clerk_pk = clerk_key("brave-heron-57.clerk.accounts.dev")
+    stripe_wh = "whsec_" + base62(32)
+    clerk_wh = "whsec_" + base62(32)
     findings = scan_json(
         tmp_path,
         {
             ".env": (
                 f"CLERK_SECRET_KEY={clerk_sk}\nSTRIPE_SECRET_KEY={stripe_sk}\n"
                 f"NEXT_PUBLIC_STRIPE_KEY={stripe_pk}\nNEXT_PUBLIC_CLERK_PUBLISHABLE_KEY={clerk_pk}\n"
+                f"STRIPE_WEBHOOK_SECRET={stripe_wh}\nCLERK_WEBHOOK_SIGNING_SECRET={clerk_wh}\n"
             )
         },
     )
@@ -204,5 +207,7 @@ def test_scan_reports_stripe_and_clerk_keys_once_each(tmp_path):
             (stripe_sk, "stripe.secret-key"),
             (stripe_pk, "stripe.publishable-key"),
             (clerk_pk, "clerk.publishable-key"),
+            (stripe_wh, "stripe.webhook-secret"),
+            (clerk_wh, "clerk.webhook-secret"),
         ]
     )
