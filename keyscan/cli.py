@@ -442,6 +442,7 @@ def baseline_options(fn: Callable) -> Callable:
         click.option("--disable", multiple=True, envvar="KEYSCAN_DISABLE", help="Disable these rule ids (repeatable)."),
         click.option("--no-inline-ignores", is_flag=True, default=None, envvar="KEYSCAN_NO_INLINE_IGNORES", help="Disregard keyscan:allow and similar comments (their findings go into the baseline)."),
         click.option("--no-gitignore", is_flag=True, default=None, envvar="KEYSCAN_NO_GITIGNORE", help="Also scan files that .gitignore excludes."),
+        click.option("--history", "history_mode", is_flag=True, envvar="KEYSCAN_BASELINE_HISTORY", help="Scan like `keyscan history [REPO]` (every commit) instead of `keyscan scan PATHS`."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -458,17 +459,31 @@ def _entries(n: int) -> str:
     return f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
-def _baseline_scan(paths: tuple[str, ...], settings: Settings, no_gitignore: bool | None) -> Report:
-    """The same scan as `keyscan scan PATHS`, without applying the baseline."""
+def _baseline_paths(paths: tuple[str, ...], history_mode: bool) -> tuple[str, ...]:
+    if history_mode and len(paths) > 1:
+        raise click.UsageError("with --history, give at most one REPO")
+    return paths or (".",)
+
+
+def _baseline_scan(paths: tuple[str, ...], settings: Settings, no_gitignore: bool | None, history_mode: bool) -> Report:
+    """The same scan as `keyscan scan PATHS` (or `keyscan history REPO`),
+    without applying the baseline."""
     from .engine import Engine
     from .scan import ScanOptions, scan_paths
 
     cfg = settings.config
-    gitignore = (not no_gitignore) if no_gitignore is not None else (cfg.gitignore if cfg.gitignore is not None else True)
-    options = ScanOptions(gitignore=gitignore, exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False))
-    report = scan_paths(list(paths), Engine(settings.ruleset), options)
+    engine = Engine(settings.ruleset)
+    if history_mode:
+        from .history import HistoryOptions, scan_history
+
+        report = scan_history(paths[0], engine, HistoryOptions(exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False)))
+    else:
+        gitignore = (not no_gitignore) if no_gitignore is not None else (cfg.gitignore if cfg.gitignore is not None else True)
+        options = ScanOptions(gitignore=gitignore, exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False))
+        report = scan_paths(list(paths), engine, options)
     if report.errors:
-        click.echo(f"keyscan: warning: {len(report.errors)} error(s): the scan did not read everything (keyscan scan lists them)", err=True)
+        command = "history" if history_mode else "scan"
+        click.echo(f"keyscan: warning: {len(report.errors)} error(s): the scan did not read everything (keyscan {command} lists them)", err=True)
     return report
 
 
@@ -498,7 +513,7 @@ def baseline_group() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing baseline (its salt is kept, so unchanged entries stay byte-identical).")
 @click.option("--no-paths", is_flag=True, envvar="KEYSCAN_BASELINE_NO_PATHS", help="Leave paths out: an entry then matches its key in any file, even a new one.")
 @baseline_options
-def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_gitignore: bool | None, **opts: Any) -> None:
+def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_gitignore: bool | None, history_mode: bool, **opts: Any) -> None:
     """Record the current findings in a new baseline file.
 
     The scan is the one `keyscan scan PATHS` runs. Findings already
@@ -512,7 +527,7 @@ def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_giti
     """
     from . import baseline as bl
 
-    paths = paths or (".",)
+    paths = _baseline_paths(paths, history_mode)
     settings = resolve(opts, paths[0])
     target = _shown(settings.baseline or settings.default_baseline)
     salt = None
@@ -523,7 +538,7 @@ def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_giti
             salt = bl.load(target).salt
         except KeyscanError:
             salt = None
-    report = _baseline_scan(paths, settings, no_gitignore)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
     base = bl.new(target, salt)
     keyer = bl.Keyer(base, settings.repo_root)
     base = base.with_entries(keyer.entry(f, not no_paths) for f in report.findings)
@@ -538,7 +553,7 @@ def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_giti
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--no-paths", is_flag=True, envvar="KEYSCAN_BASELINE_NO_PATHS", help="Add path-less entries (default: like the file's existing entries).")
 @baseline_options
-def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool | None, **opts: Any) -> None:
+def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool | None, history_mode: bool, **opts: Any) -> None:
     """Add the current findings that the baseline does not know yet.
 
     Existing entries are kept as they are (`keyscan baseline prune` removes
@@ -551,11 +566,11 @@ def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool |
     """
     from . import baseline as bl
 
-    paths = paths or (".",)
+    paths = _baseline_paths(paths, history_mode)
     settings = resolve(opts, paths[0])
     target = _shown(settings.baseline or settings.default_baseline)
     base = bl.load(target)
-    report = _baseline_scan(paths, settings, no_gitignore)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
     keyer = bl.Keyer(base, settings.repo_root)
     with_paths = not no_paths and not (base.entries and all(e.path is None for e in base.entries))
     added = {keyer.entry(f, with_paths) for f in report.findings if not keyer.known(f)}
@@ -570,7 +585,7 @@ def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool |
 @baseline_group.command("prune", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path())
 @baseline_options
-def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, **opts: Any) -> None:
+def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, history_mode: bool, **opts: Any) -> None:
     """Remove entries that no longer match any finding, and list them (rule
     and hash prefix, and the path; never a secret).
 
@@ -585,17 +600,19 @@ def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, **opts: An
     """
     from . import baseline as bl
 
-    paths = paths or (".",)
+    paths = _baseline_paths(paths, history_mode)
     settings = resolve(opts, paths[0])
     target = _shown(settings.baseline or settings.default_baseline)
     base = bl.load(target)
-    report = _baseline_scan(paths, settings, no_gitignore)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
     if report.errors:
         raise KeyscanError(f"{target}: not pruning: the scan could not read everything ({len(report.errors)} errors; keyscan scan lists them)")
     keyer = bl.Keyer(base, settings.repo_root)
     seen_at = {keyer.entry(f) for f in report.findings}
     seen_any = {(e.rule_id, e.hash) for e in seen_at}
     scanned = [os.path.realpath(p) for p in paths]
+    if history_mode:  # history covers the whole repository
+        scanned = [settings.repo_root or os.path.realpath(paths[0])]
 
     def under(path: str) -> bool:
         return any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in scanned)
