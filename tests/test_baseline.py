@@ -248,3 +248,27 @@ def test_two_branches_updating_the_baseline_merge_without_conflict(repo):
     doc = load(repo.path / BASE)
     assert len(doc["entries"]) == 6
     assert scan(repo, code=0)["findings"] == []
+
+
+def test_history_baseline_gates_keyscan_history_on_new_keys_only(workdir):
+    repo = make_repo(workdir / "h")
+    repo.commit("leak", {"old/creds.py": f"K = '{K1}'\n"})
+    repo.commit("remove", {"old/creds.py": "K = os.environ['K']\n"})
+    repo.commit("current", {"src/app.py": f"K = '{K2}'\n"})
+    assert run_keyscan("history", cwd=repo.path).code == 1
+    res = ok(run_keyscan("baseline", "create", "--history", cwd=repo.path))
+    assert "2 entries for 2 findings" in res.out
+    assert {e["path"] for e in load(repo.path / BASE)["entries"]} == {"old/creds.py", "src/app.py"}
+    repo.commit("baseline")
+    assert ok(run_keyscan("history", cwd=repo.path)).code == 0
+    assert ok(run_keyscan("scan", cwd=repo.path)).code == 0
+    repo.commit("new leak", {"src/app.py": f"K = '{K2}'\nJ = '{K3}'\n"})
+    res = run_keyscan("history", "-f", "json", cwd=repo.path)
+    assert res.code == 1 and [f["path"] for f in json.loads(res.out)["findings"]] == ["src/app.py"]
+    assert len(json.loads(res.out)["findings"]) == 1
+    # Pruning by history keeps the key that is only in history; a working-tree prune would drop it.
+    res = ok(run_keyscan("baseline", "prune", "--history", cwd=repo.path))
+    assert "every entry still matches" in res.out
+    res = ok(run_keyscan("baseline", "prune", cwd=repo.path))
+    assert "old/creds.py" in res.out and "removed 1 entry" in res.out
+    assert run_keyscan("baseline", "create", "--history", "a", "b", cwd=repo.path).code == 2

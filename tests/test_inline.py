@@ -20,59 +20,60 @@ def suppressions(rep):
     return [(s["path"], s["line"], s["suppression"]["reason"], s["suppression"]["detail"]) for s in rep["suppressed"]]
 
 
-@pytest.mark.parametrize(
-    "name, line, detail",
-    [
-        ("a.py", f"KEY = '{SECRET}'  # keyscan:allow revoked in 2025, kept as a fixture", "keyscan:allow: revoked in 2025, kept as a fixture"),
-        ("a.ts", f"const k = '{SECRET}'; // keyscan:allow: docs example", "keyscan:allow: docs example"),
-        ("a.css", f"/* {SECRET} keyscan:allow - test vector */", "keyscan:allow: test vector"),
-        ("a.html", f"<meta k='{SECRET}'> <!-- keyscan:allow shown in the demo -->", "keyscan:allow: shown in the demo"),
-        ("a.sql", f"select '{SECRET}'; -- keyscan:allow", "keyscan:allow"),
-        ("a.ini", f"key={SECRET} ; KEYSCAN:ALLOW upper case works", "keyscan:allow: upper case works"),
-        ("a.go", f'k := "{SECRET}" // gitleaks:allow', "gitleaks:allow"),
-        ("a.yaml", f"key: {SECRET}  # pragma: allowlist secret", "pragma: allowlist secret"),
-        ("b.yaml", f"key: {SECRET}  # pragma:allowlist secret  (migrated)", "pragma: allowlist secret: (migrated)"),
-    ],
-)
-def test_same_line_markers_in_any_comment_syntax(workdir, name, line, detail):
-    (workdir / name).write_text(f"first line\n{line}\nlast line\n")
+SAME_LINE = [
+    ("a.py", f"KEY = '{SECRET}'  # keyscan:allow revoked in 2025, kept as a fixture", "keyscan:allow: revoked in 2025, kept as a fixture"),
+    ("a.ts", f"const k = '{SECRET}'; // keyscan:allow: docs example", "keyscan:allow: docs example"),
+    ("a.css", f"/* {SECRET} keyscan:allow - test vector */", "keyscan:allow: test vector"),
+    ("a.html", f"<meta k='{SECRET}'> <!-- keyscan:allow shown in the demo -->", "keyscan:allow: shown in the demo"),
+    ("a.sql", f"select '{SECRET}'; -- keyscan:allow", "keyscan:allow"),
+    ("a.ini", f"key={SECRET} ; KEYSCAN:ALLOW upper case works", "keyscan:allow: upper case works"),
+    ("a.go", f'k := "{SECRET}" // gitleaks:allow', "gitleaks:allow"),
+    ("a.yaml", f"key: {SECRET}  # pragma: allowlist secret", "pragma: allowlist secret"),
+    ("b.yaml", f"key: {SECRET}  # pragma:allowlist secret  (migrated)", "pragma: allowlist secret: (migrated)"),
+]
+
+
+def test_same_line_markers_in_any_comment_syntax(workdir):
+    for name, line, _ in SAME_LINE:
+        (workdir / name).write_text(f"first line\n{line}\nlast line\n")
     res, rep = scan_json()
     assert res.code == 0 and rep["findings"] == []
-    assert suppressions(rep) == [(name, 2, "inline", detail)]
+    assert sorted(suppressions(rep)) == sorted((name, 2, "inline", detail) for name, _, detail in SAME_LINE)
 
 
-@pytest.mark.parametrize(
-    "marker, detail",
-    [
-        ("# keyscan:allow-next-line sandbox key for the tutorial", "keyscan:allow-next-line: sandbox key for the tutorial"),
-        ("// pragma: allowlist nextline secret", "pragma: allowlist nextline secret"),
-        ("    /* keyscan:allow-next-line: reindented comment */", "keyscan:allow-next-line: reindented comment"),
-    ],
-)
-def test_next_line_markers(workdir, marker, detail):
-    (workdir / "cfg.py").write_text(f"{marker}\nKEY = '{SECRET}'\nOTHER = '{SECOND}'\n")
+NEXT_LINE = [
+    ("n1.py", "# keyscan:allow-next-line sandbox key for the tutorial", "keyscan:allow-next-line: sandbox key for the tutorial"),
+    ("n2.js", "// pragma: allowlist nextline secret", "pragma: allowlist nextline secret"),
+    ("n3.c", "    /* keyscan:allow-next-line: reindented comment */", "keyscan:allow-next-line: reindented comment"),
+]
+
+
+def test_next_line_markers(workdir):
+    for name, marker, _ in NEXT_LINE:
+        (workdir / name).write_text(f"{marker}\nKEY = '{SECRET}'\nOTHER = '{SECOND}'\n")
     res, rep = scan_json()
     assert res.code == 1
-    assert [(f["line"], f["path"]) for f in rep["findings"]] == [(3, "cfg.py")]  # only the next line
-    assert suppressions(rep) == [("cfg.py", 2, "inline", detail)]
+    assert sorted((f["path"], f["line"]) for f in rep["findings"]) == sorted((name, 3) for name, _, _ in NEXT_LINE)  # only the next line
+    assert sorted(suppressions(rep)) == sorted((name, 2, "inline", detail) for name, _, detail in NEXT_LINE)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        f"# keyscan:allow\nKEY = '{SECRET}'\n",  # same-line marker on the line before
-        f"# keyscan:allow-next-line\n\nKEY = '{SECRET}'\n",  # two lines above
-        f"KEY = '{SECRET}'  # keyscan:allow-next-line\n",  # next-line marker on the finding's line
-        f"KEY = '{SECRET}'  # keyscan:allowed\n",  # not the marker
-        f"KEY = '{SECRET}'  # gitleaks:allow-list\n",
-        f"KEY = '{SECRET}'  # pragma: allowlist secrets\n",
-        f"KEY = '{SECRET}'\n# keyscan:allow-next-line\n",  # marker after the finding
-    ],
-)
-def test_near_misses_do_not_suppress(workdir, text):
-    (workdir / "x.py").write_text(text)
+NEAR_MISSES = [
+    f"# keyscan:allow\nKEY = '{SECRET}'\n",  # same-line marker on the line before
+    f"# keyscan:allow-next-line\n\nKEY = '{SECRET}'\n",  # two lines above
+    f"KEY = '{SECRET}'  # keyscan:allow-next-line\n",  # next-line marker on the finding's line
+    f"KEY = '{SECRET}'  # keyscan:allowed\n",  # not the marker
+    f"KEY = '{SECRET}'  # gitleaks:allow-list\n",
+    f"KEY = '{SECRET}'  # pragma: allowlist secrets\n",
+    f"KEY = '{SECRET}'\n# keyscan:allow-next-line\n",  # marker after the finding
+]
+
+
+def test_near_misses_do_not_suppress(workdir):
+    for n, text in enumerate(NEAR_MISSES):
+        (workdir / f"miss{n}.py").write_text(text)
     res, rep = scan_json()
-    assert res.code == 1 and len(rep["findings"]) == 1 and rep["suppressed"] == []
+    assert res.code == 1 and rep["suppressed"] == []
+    assert sorted(f["path"] for f in rep["findings"]) == sorted(f"miss{n}.py" for n in range(len(NEAR_MISSES)))
 
 
 def test_allow_covers_every_finding_on_its_line_and_reason_never_leaks_a_secret(workdir):
