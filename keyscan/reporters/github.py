@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..models import Finding, Report, gate_failures
 from . import RenderOptions
 from .common import severity_counts, shown_secret
-from .guidance import clean, rotation_lines, sorted_findings, summary_line
+from .guidance import clean, rotation_lines, secret_span, sorted_findings, summary_line
 
 COMMANDS = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 
@@ -45,7 +45,8 @@ def _annotation(f: Finding, options: RenderOptions) -> str:
         lines.append(f"Introduced in commit {clean(c['sha'])[:12]} by {clean(c.get('author', '?'))}: {clean(c.get('subject', ''))}")
     lines.append("What to do:")
     lines += rotation_lines(f)
-    end = f.column + len(f.secret) if f.secret and "\n" not in f.secret else None
+    span = secret_span(f)
+    end = f.column + span if span else None
     return command(
         COMMANDS[f.severity],
         "\n".join(lines),

@@ -51,7 +51,10 @@ def _escape_bad(m: re.Match) -> str:
 
 def clean(text: object) -> str:
     """``text`` as a string that is safe to show anywhere (see module doc)."""
-    return _BAD_XML.sub(_escape_bad, printable(str(text)))
+    text = str(text)
+    if text.isprintable():  # no control, format (bidi), surrogate or separator character
+        return text
+    return _BAD_XML.sub(_escape_bad, printable(text))
 
 
 def http_url(url: object) -> str | None:
@@ -124,6 +127,14 @@ def summary_line(f: Finding, secret: str) -> str:
     if f.env_var:
         line += f" via {clean(f.env_var)}"
     return line
+
+
+def secret_span(f: Finding) -> int | None:
+    """Length of the secret as it stands in the file, when known: not for a
+    key that was decoded (base64, escapes) or spans lines."""
+    if not f.secret or "\n" in f.secret or (f.source or {}).get("decoded"):
+        return None
+    return len(f.secret)
 
 
 def severity_rank(f: Finding) -> int:

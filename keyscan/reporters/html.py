@@ -38,6 +38,9 @@ from .guidance import (
 )
 from .html_assets import CSS, JS
 
+MAX_PLACES = 25  # places listed in one key's checklist entry (the table lists all)
+MAX_TIMELINE_BARS = 300  # rows drawn in the timeline chart (the timeline table lists all)
+
 _REASONS = {
     "inline": "inline allow comment",
     "baseline": "in the baseline",
@@ -164,7 +167,9 @@ def _key_card(g: KeyGroup, options: RenderOptions) -> str:
     f = g.worst
     steps, _, url = rotation(f)
     notes = g.notes()
-    places = "".join(f"<li>{_place(x)}</li>" for x in g.findings)
+    places = "".join(f"<li>{_place(x)}</li>" for x in g.findings[:MAX_PLACES])
+    if len(g.findings) > MAX_PLACES:
+        places += f'<li class="sub">… and {len(g.findings) - MAX_PLACES} more places: filter the table below by this key.</li>'
     step_items = "".join(f'<li><label><input type="checkbox"><span>{html.escape(s)}</span></label></li>' for s in steps)
     if not step_items:
         step_items = "<li><label><input type=\"checkbox\"><span>Revoke or rotate the key with its provider.</span></label></li>"
@@ -322,6 +327,7 @@ def _timeline_rows(findings: list[Finding]) -> list[tuple]:
 
 
 def _timeline_svg(rows: list[tuple], options: RenderOptions) -> str:
+    rows = rows[:MAX_TIMELINE_BARS]
     dates = [d for r in rows for d in (r[2], r[4]) if d]
     if not dates:
         return ""
@@ -373,7 +379,8 @@ def _timeline(findings: list[Finding], options: RenderOptions) -> str:
     out = [
         '<section id="timeline" class="timeline"><h2>Timeline</h2>',
         '<p class="lead">When each key entered the history and when it left the code. A bar that reaches HEAD is still in the code; '
-        "a removed key stays in the history, in clones and in forks, so it must be rotated all the same.</p>",
+        "a dot with a dashed outline was removed later, by the commit named in the table. A removed key stays in the history, "
+        "in clones and in forks, so it must be rotated all the same.</p>",
         _timeline_svg(rows, options),
     ]
     body = []

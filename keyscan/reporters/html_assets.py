@@ -113,6 +113,7 @@ JS = """
   if (!table) { return; }
   var tbody = table.tBodies[0];
   var rows = Array.prototype.slice.call(tbody.rows);
+  var haystack = new Map(rows.map(function (row) { return [row, row.textContent.toLowerCase()]; }));
   var text = document.getElementById("filter-text");
   var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
   var count = document.getElementById("filter-count");
@@ -125,7 +126,7 @@ JS = """
       var ok = selects.every(function (sel) {
         return !sel.value || row.getAttribute("data-" + sel.getAttribute("data-filter")) === sel.value;
       });
-      if (ok && needle) { ok = row.textContent.toLowerCase().indexOf(needle) !== -1; }
+      if (ok && needle) { ok = haystack.get(row).indexOf(needle) !== -1; }
       row.hidden = !ok;
       if (ok) { shown += 1; }
     });

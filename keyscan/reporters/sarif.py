@@ -23,6 +23,7 @@ from .guidance import (
     exposure_label,
     http_url,
     rotation,
+    secret_span,
     severity_rank,
     sorted_findings,
     sorted_suppressed,
@@ -119,8 +120,9 @@ def _md(text: str) -> str:
 
 def _location(f: Finding) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": max(1, f.line), "startColumn": max(1, f.column)}
-    if f.secret and "\n" not in f.secret:
-        region["endColumn"] = max(1, f.column) + len(f.secret)
+    span = secret_span(f)
+    if span:
+        region["endColumn"] = max(1, f.column) + span
     return {"physicalLocation": {"artifactLocation": artifact_location(f.path), "region": region}}
 
 
