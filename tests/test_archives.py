@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import fake_immutable_publishable, fake_immutable_secret, run_keyscan
 from test_bundles import make_project
@@ -241,3 +243,24 @@ def test_ordinary_data_file_is_not_a_game_build(tmp_path):
     (tmp_path / "fixtures" / "sample.data").write_text(f"key={SECRET}\n")
     [f] = scan("fixtures", cwd=tmp_path)["findings"]
     assert f["exposure"] == "source" and f["severity"] == "high"
+
+
+SUFFIXES = [".js", ".map", ".tgz", ".tar", ".zip", ".gz", ".br", ".bz2", ".xz", ".unityweb", ".data", ".wasm", ".js.gz"]
+PREFIXES = [b"", b"\x1f\x8b\x08\x00", b"PK\x03\x04", b"UnityWebData1.0\0", b"BZh9", b"\xfd7zXZ\0", b'{"version":3,"mappings":"', b"//# sourceMappingURL=data:application/json;base64,"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(SUFFIXES), st.sampled_from(PREFIXES), st.binary(max_size=400))
+def test_garbage_never_crashes(suffix, prefix, body):
+    """Any bytes under any archive or bundle name: fragments or notes, no exception."""
+    from keyscan.models import Stats
+    from keyscan.sources.archives import Ctx, scan_stream
+
+    data = prefix + body
+    errors: list = []
+    for frag in scan_stream(io.BytesIO(data), len(data), "x" + suffix, Ctx(Stats(), errors, origin="archive")):
+        assert isinstance(frag.data, bytes)
+        if callable(frag.meta.get("original_of")) and frag.text:
+            frag.meta["original_of"](len(frag.text) // 2)
+    for e in errors:
+        assert "\n" not in e.message
