@@ -157,8 +157,11 @@ def test_clean_scan_reports(tmp_path):
     assert "No leaked keys found" in (tmp_path / "html").read_text()
 
 
-def test_report_never_replaces_a_device_or_folder(project, tmp_path):
-    for target in ("/dev/null", str(tmp_path)):
+def test_report_never_replaces_a_pipe_or_folder(project, tmp_path):
+    # A FIFO of our own stands for /dev/stdout and other devices (never risk the real ones).
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):
         res = run_keyscan("scan", ".", "--report", f"sarif={target}", cwd=project)
         assert res.code == 2 and "not a regular file" in res.err, res.err
-    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert not fifo.is_file() and fifo.exists()
