@@ -120,13 +120,6 @@ class Keyer:
         h = self.hash(finding.secret)
         return Entry(finding.rule_id, h, None) in entries or Entry(finding.rule_id, h, self.path(finding)) in entries
 
-    def matches(self, entry: Entry, finding: Finding) -> bool:
-        return (
-            entry.rule_id == finding.rule_id
-            and entry.hash == self.hash(finding.secret)
-            and (entry.path is None or entry.path == self.path(finding))
-        )
-
 
 def _fail(file: str, message: str) -> KeyscanError:
     return KeyscanError(f"{file}: {message}")

@@ -2,8 +2,6 @@
 pragma: allowlist secret; reasons in reports; --no-inline-ignores."""
 import json
 
-import pytest
-
 from helpers import fake_immutable_secret, make_repo, run_keyscan
 
 SECRET = fake_immutable_secret(seed=411)
