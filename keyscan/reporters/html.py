@@ -106,7 +106,7 @@ class KeyGroup:
 
     def sort_key(self) -> tuple:
         f = self.worst
-        return (-severity_rank(f), f.provider, f.name, f.fingerprint)
+        return (-severity_rank(f), f.provider, f.name, f.path, f.line, f.fingerprint)
 
     def notes(self) -> list[str]:
         out: list[str] = []
