@@ -360,6 +360,7 @@ class BlobList:
         self._cond = threading.Condition()
         self.done = False
         self.error: str | None = None
+        self.missing: list[str] = []  # objects git listed as missing
 
     def __len__(self) -> int:
         return len(self._path_of)
@@ -406,24 +407,39 @@ class BlobList:
 
 def list_blobs(git: Git, revs: Sequence[str], keep=None) -> BlobList:
     """Start listing every blob reachable from ``revs`` (``rev-list
-    --objects``; each blob once, with the first path it was seen at) in a
+    --objects``; each object once, with the first path it was seen at) in a
     background thread; read the returned BlobList as it fills.
 
     ``keep(path: bytes) -> bool`` drops blobs early (excluded paths).
+
+    No ``--filter=object:type=blob``: with it, git 2.39 silently skips a
+    missing tree (and all it holds) even with ``--missing=print``. Trees are
+    told apart from blobs instead by what follows them (a tree's new
+    entries come right after it, under its path); the few trees that slip
+    through are dropped by ``read_blobs`` from ``cat-file``'s header.
+    Missing objects (``?<id>``) are collected in ``BlobList.missing``.
     """
     blobs = BlobList()
-    proc = git.popen("rev-list", "--objects", "--filter=object:type=blob", *revs, "--")
+    proc = git.popen("rev-list", "--objects", "--missing=print", *revs, "--")
 
     def reader() -> None:
         error = None
+        pending: tuple[bytes, bytes] | None = None
         try:
             for line in proc.stdout:
-                sp = line.find(b" ")
-                if sp != 40:
-                    continue  # a commit (no path) or something unexpected
-                path = line[41:].rstrip(b"\n")
-                if keep is None or keep(path):
-                    blobs.append(line[:40], path)
+                line = line.rstrip(b"\n")
+                if line.startswith(b"?"):
+                    blobs.missing.append(line[1:].decode("ascii", "replace"))
+                    continue
+                path = line[41:] if len(line) > 40 and line[40:41] == b" " else None
+                if pending is not None and not (path and path.startswith(pending[1] + b"/")):
+                    if keep is None or keep(pending[1]):
+                        blobs.append(*pending)
+                pending = None
+                if path:  # no path: a commit, or a root tree
+                    pending = (line[:40], path)
+            if pending is not None and (keep is None or keep(pending[1])):
+                blobs.append(*pending)
         except (OSError, ValueError) as exc:
             error = f"reading git rev-list failed: {exc}"
         finally:
@@ -491,8 +507,9 @@ def read_blobs(git: Git, blobs: BlobList) -> Iterator[Blob]:
     """Each blob of ``blobs`` in order, through a long-lived ``git cat-file
     --batch``. A missing object is yielded with ``error`` set; a corrupt one
     kills cat-file, which is restarted after it, so one bad object never
-    stops the scan. Read (or ignore) each blob's stream before taking the
-    next: it is drained automatically."""
+    stops the scan. Objects that turn out not to be blobs (a tree the
+    listing could not tell apart) are skipped. Read (or ignore) each blob's
+    stream before taking the next: it is drained automatically."""
     start = 0
     while True:
         if not blobs.wait(start):
@@ -524,7 +541,8 @@ def read_blobs(git: Git, blobs: BlobList) -> Iterator[Blob]:
                     break
                 size = int(parts[2])
                 stream = BlobStream(proc.stdout, size)
-                yield Blob(i, sha, blobs.path(i), size, stream)
+                if parts[1] == b"blob":
+                    yield Blob(i, sha, blobs.path(i), size, stream)
                 stream.drain()
                 if stream.failed:
                     start, restart = i + 1, True
@@ -684,10 +702,13 @@ class StagedFile(NamedTuple):
 def staged_files(git: Git) -> list[StagedFile]:
     """Files the next commit adds or changes, with the line ranges it adds
     (``git diff --cached`` against HEAD, or the empty tree before the first
-    commit, which ``diff --cached`` picks itself). Deletions and symlinks
-    add nothing to scan; type changes count as whole new files."""
+    commit, which ``diff --cached`` picks itself). Renames are detected, so
+    a moved file adds only the lines that changed; deletions and symlinks
+    add nothing to scan; type changes count as whole new files. ``--text``:
+    the repository's attributes cannot hide a file as binary (keyscan tells
+    binary content apart itself)."""
     out = git.run(
-        "diff", "--cached", "-U0", "--text", "--full-index", "--no-renames", "--diff-filter=AMT",
+        "diff", "--cached", "-U0", "--text", "--full-index", "-M", "--diff-filter=ACMRT",
         "--no-ext-diff", "--no-textconv", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
         "--no-relative", "--inter-hunk-context=0", "--submodule=short", "--",
     )

@@ -124,7 +124,6 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
     ticker = Ticker(options.progress)
     blobs = list_blobs(git, revs, keep)
     hits = _first_pass(git, engine, blobs, report, ticker)
-    stats.extra["blobs"] = len(blobs)
     if options.since and hits:
         _drop_keys_before(git, engine, revs, blobs, hits, report)
     if hits:
@@ -182,7 +181,9 @@ def _first_pass(git: Git, engine, blobs: BlobList, report: Report, ticker: Ticke
             hits[blob.sha] = hit
         ticker.tick(count, stats.bytes_scanned)
     ticker.tick(count, stats.bytes_scanned, force=True)
-    stats.extra["blobs_read"] = count
+    stats.extra["blobs"] = count
+    for sha in blobs.missing:
+        report.errors.append(ScanError(sha, "git", f"object {sha} is missing (a corrupt repository or a partial clone): what it holds was not scanned"))
     return hits
 
 

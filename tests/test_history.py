@@ -1,0 +1,369 @@
+"""keyscan history: unique blobs, one finding per key and path, provenance,
+lifecycle and the guidance it implies, --branch, --since, and bad input.
+Every test builds a real repository with fixed authors and dates."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from helpers import fake_immutable_publishable, fake_immutable_secret, make_repo, run_keyscan
+from keyscan.engine import Engine
+from keyscan.errors import KeyscanError
+from keyscan.history import HistoryOptions, scan_history
+from keyscan.rulefile import load_ruleset
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(load_ruleset())
+
+
+def history(repo, engine, **kw):
+    return scan_history(str(repo.path), engine, HistoryOptions(**kw))
+
+
+def secrets_of(report):
+    return sorted((f.path, f.secret) for f in report.findings if f.key_class == "secret")
+
+
+def only(report, secret):
+    found = [f for f in report.findings if f.secret == secret]
+    assert len(found) == 1, [(f.path, f.line) for f in found]
+    return found[0]
+
+
+def test_a_key_in_many_commits_is_one_finding_at_its_first_commit(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=1)
+    repo.commit("init", {"README.md": "hello\n"})
+    intro = repo.commit("add client", {"src/client.py": f"import os\n\nAPI_KEY = '{key}'\n"})
+    for i in range(30):
+        repo.commit(f"edit {i}", {"src/client.py": f"import os\n# revision {i}\nAPI_KEY = '{key}'\n"})
+    report = history(repo, engine)
+    f = only(report, key)
+    assert (f.path, f.line, f.column) == ("src/client.py", 3, 12)
+    assert f.exposure == "history" and f.severity == "high"
+    assert f.commit == {"sha": intro, "author": "Ada Dev <ada@example.org>", "date": "2026-01-01T01:00:00Z", "subject": "add client"}
+    assert f.source["kind"] == "history" and f.source["blob"] == repo.git("rev-parse", f"{intro}:src/client.py").strip()
+    assert f.lifecycle["introduced"] == intro and f.lifecycle["present_at_head"] is True
+    # Each unique blob is read once: README, and 31 versions of client.py.
+    assert report.stats.extra["blobs"] == 32
+    assert report.errors == []
+
+
+def test_lifecycle_removed_and_pushed(tmp_path, engine):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=2)
+    intro = repo.commit("add key", {"config.py": f"KEY = '{key}'\n"})
+    repo.git("remote", "add", "origin", str(remote))
+    repo.git("push", "-q", "origin", "main")
+    removed = repo.commit("read the key from the environment", {"config.py": "import os\nKEY = os.environ['KEY']\n"})
+    f = only(history(repo, engine), key)
+    assert f.lifecycle == {
+        "introduced": intro,
+        "removed": removed,
+        "present_at_head": False,
+        "refs": ["refs/heads/main", "refs/remotes/origin/main"],
+        "pushed": True,
+    }
+    notes = " ".join(f.rotation["notes"])
+    assert "Removed from HEAD" in notes and "rotate it anyway" in notes
+    assert "rewriting history does not un-leak a pushed key" in notes
+    assert "Still present at HEAD" not in notes and "never pushed" not in notes
+
+
+def test_lifecycle_still_at_head_and_never_pushed(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=3)
+    repo.commit("add key", {"settings.py": f"KEY = '{key}'\n"})
+    f = only(history(repo, engine), key)
+    assert f.lifecycle["present_at_head"] is True and f.lifecycle["removed"] is None
+    assert f.lifecycle["refs"] == ["refs/heads/main"] and f.lifecycle["pushed"] is False
+    notes = f.rotation["notes"]
+    assert notes[0].startswith("Still present at HEAD: rotate the key first, then move it out of the code")
+    assert any("never pushed" in n and "before you push" in n for n in notes)
+    assert not any("un-leak" in n for n in notes)
+
+
+def test_key_only_on_an_unpushed_branch(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=4)
+    repo.commit("init", {"a.txt": "a\n"})
+    repo.git("checkout", "-q", "-b", "experiment")
+    intro = repo.commit("try a key", {"try.py": f"K = '{key}'\n"})
+    repo.git("checkout", "-q", "main")
+    f = only(history(repo, engine), key)
+    assert f.lifecycle == {"introduced": intro, "removed": None, "present_at_head": False, "refs": ["refs/heads/experiment"], "pushed": False}
+    assert any("Not at HEAD" in n for n in f.rotation["notes"])
+    # --branch narrows the scan to what the named refs reach.
+    assert history(repo, engine, branches=["main"]).findings == []
+    assert [f.secret for f in history(repo, engine, branches=["experiment"]).findings] == [key]
+    with pytest.raises(KeyscanError, match="--branch: unknown revision 'nope'"):
+        history(repo, engine, branches=["nope"])
+
+
+def test_one_finding_per_path_and_publishable_keys_are_info(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=5)
+    pk = fake_immutable_publishable(seed=5)
+    repo.commit("two copies", {"a/config.py": f"K = '{key}'\n", "b/config.py": f"x = 1\nK = '{key}'\n", "web/app.ts": f"const pk = '{pk}'\n"})
+    repo.commit("touch", {"a/config.py": f"K = '{key}'\n# more\n"})
+    report = history(repo, engine)
+    assert secrets_of(report) == [("a/config.py", key), ("b/config.py", key)]
+    assert [f.line for f in report.findings if f.path == "b/config.py"] == [2]
+    pub = only(report, pk)
+    assert pub.severity == "info" and pub.lifecycle["present_at_head"] is True
+    assert not any("rotate" in n.lower() for n in pub.rotation["notes"])
+
+
+def test_key_in_a_build_output_path_counts_as_shipped(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=6)
+    repo.commit("build", {"dist/assets/index.js": f'var k="{key}";\n'})
+    repo.commit("drop build", {})
+    repo.git("rm", "-q", "-r", "dist")
+    repo.commit("remove dist")
+    f = only(history(repo, engine), key)
+    assert f.exposure == "bundle" and f.severity == "critical"
+    assert f.rotation["notes"][0].startswith("This key was shipped to the public")
+    assert f.rotation["notes"][1].startswith("Removed from HEAD")
+
+
+def test_key_brought_in_by_a_merge(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=7)
+    repo.commit("init", {"app.py": "a = 1\nb = 2\n"})
+    repo.git("checkout", "-q", "-b", "topic")
+    intro = repo.commit("topic adds key", {"app.py": f"a = 1\nb = 2\nKEY = '{key}'\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main edits", {"app.py": "a = 10\nb = 2\n"})
+    repo.git("merge", "-q", "--no-edit", "topic")
+    repo.git("branch", "-q", "-D", "topic")
+    f = only(history(repo, engine), key)
+    assert f.lifecycle["introduced"] == intro and f.lifecycle["present_at_head"] is True
+    assert f.line == 3
+
+
+def test_key_added_by_a_merge_resolution(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=20)
+    repo.commit("init", {"app.py": "a = 1\n"})
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit("topic", {"other.py": "b = 2\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"app.py": "a = 2\n"})
+    repo.git("merge", "-q", "--no-commit", "topic")
+    merge = repo.commit("merge topic, and a key slipped in", {"app.py": f"a = 2\nKEY = '{key}'\n"})
+    assert len(repo.git("rev-list", "--parents", "-n1", "HEAD").split()) == 3
+    f = only(history(repo, engine), key)
+    assert f.lifecycle["introduced"] == merge and f.commit["subject"] == "merge topic, and a key slipped in"
+    assert f.line == 2
+
+
+def test_since_reports_only_what_the_range_added(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    old = fake_immutable_secret(seed=8)
+    new = fake_immutable_secret(seed=9)
+    gone = fake_immutable_secret(seed=10)
+    base = repo.commit("base", {"config.py": f"OLD = '{old}'\n", "moved.py": f"OLD2 = '{old}'\n"})
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.commit("edit the file that holds the old key", {"config.py": f"# changed\nOLD = '{old}'\n"})
+    repo.git("mv", "moved.py", "renamed.py")
+    repo.commit("rename it")
+    added = repo.commit("add a new key", {"feature.py": f"NEW = '{new}'\n"})
+    repo.commit("add and", {"tmp.py": f"G = '{gone}'\n"})
+    repo.commit("remove again", {"tmp.py": "G = None\n"})
+    report = history(repo, engine, since="main")
+    assert secrets_of(report) == [("feature.py", new), ("tmp.py", gone)]
+    assert only(report, new).lifecycle["introduced"] == added
+    assert only(report, gone).lifecycle["present_at_head"] is False
+    # Through the CLI, with a sha as REV.
+    res = run_keyscan("history", "--since", base, "-f", "json", cwd=repo.path)
+    assert res.code == 1, res.err
+    assert sorted(f["secret"][:14] for f in json.loads(res.out)["findings"]) == sorted(s[:14] for s in (new, gone))
+    assert new not in res.out
+    res = run_keyscan("history", "--since", "no-such-branch", cwd=repo.path)
+    assert res.code == 2 and "--since: unknown revision 'no-such-branch'" in res.err and "Traceback" not in res.err
+
+
+def test_detached_head(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=11)
+    first = repo.commit("with key", {"k.py": f"K = '{key}'\n"})
+    repo.commit("without", {"k.py": "K = None\n"})
+    repo.git("checkout", "-q", "--detach", first)
+    f = only(history(repo, engine), key)
+    assert f.lifecycle["present_at_head"] is True
+
+
+def test_empty_repository_and_not_a_repository(tmp_path):
+    repo = make_repo(tmp_path / "empty")
+    res = run_keyscan("history", str(repo.path))
+    assert res.code == 0 and "has no commits yet: nothing to scan" in res.err
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    res = run_keyscan("history", str(plain))
+    assert res.code == 2 and res.err.strip() == f"keyscan: error: {plain}: not a git repository"
+    res = run_keyscan("history", str(tmp_path / "missing"))
+    assert res.code == 2 and "no such folder" in res.err and "Traceback" not in res.err
+
+
+def test_shallow_clone_is_scanned_and_said_to_be_shallow(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=12)
+    repo.commit("old key", {"a.py": f"K = '{key}'\n"})
+    for i in range(3):
+        repo.commit(f"c{i}", {"b.txt": f"{i}\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone)], check=True, capture_output=True)
+    res = run_keyscan("history", str(clone), "-f", "json")
+    assert res.code == 1, res.err
+    assert "shallow clone" in res.err
+    report = json.loads(res.out)
+    assert report["stats"]["shallow"] is True
+    (f,) = report["findings"]
+    boundary = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    assert f["lifecycle"]["introduced"] == boundary
+
+
+def _loose_path(repo, sha: str) -> Path:
+    return repo.path / ".git" / "objects" / sha[:2] / sha[2:]
+
+
+def test_missing_object_is_an_error_and_never_looks_clean(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    repo.commit("files", {"a.txt": "alpha\n", "sub/b.txt": "beta\n"})
+    blob = repo.git("rev-parse", "HEAD:a.txt").strip()
+    tree = repo.git("rev-parse", "HEAD:sub").strip()
+    _loose_path(repo, blob).unlink()
+    _loose_path(repo, tree).unlink()
+    res = run_keyscan("history", str(repo.path), "-f", "json")
+    assert res.code == 2, res.err
+    errors = json.loads(res.out)["errors"]
+    assert sorted(e["path"] for e in errors) == sorted([blob, tree])
+    assert all("is missing" in e["message"] for e in errors)
+
+
+def test_corrupt_object_is_reported_and_the_scan_goes_on(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=13)
+    repo.commit("files", {"a.txt": "alpha " * 50 + "\n", "b.py": f"K = '{key}'\n"})
+    blob = repo.git("rev-parse", "HEAD:a.txt").strip()
+    path = _loose_path(repo, blob)
+    path.chmod(0o644)
+    # A valid header and a body that stops short: cat-file dies part way.
+    body = zlib.compress(b"blob 301\0" + b"alpha " * 50 + b"\n")
+    path.write_bytes(body[: len(body) // 2])
+    report = history(repo, engine)
+    assert secrets_of(report) == [("b.py", key)]
+    (err,) = report.errors
+    assert err.path == "a.txt" and err.kind == "git" and "could not be read" in err.message
+    res = run_keyscan("history", str(repo.path))
+    assert res.code == 1 and "a.txt: git: blob" in res.out
+
+
+def test_huge_blob_is_read_in_windows(tmp_path, engine):
+    from keyscan.sources.worktree import OVERLAP, WINDOW
+
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=14)
+    line = b"value = compute(1, 2, 3)  # padding line\n"
+    n = (WINDOW - OVERLAP // 2) // len(line)
+    head = line * n  # the key straddles the first window's report limit
+    data = head + b"K = '" + key.encode() + b"'\n" + line * n + line * n + b"LAST = '" + key.encode() + b"'\n"
+    assert len(data) > 2 * WINDOW
+    repo.commit("big", {"big.txt": data})
+    report = history(repo, engine)
+    found = [f for f in report.findings if f.secret == key]
+    assert [(f.path, f.line) for f in found] == [("big.txt", n + 1)]
+    assert report.stats.bytes_scanned == len(data)
+
+
+def test_non_utf8_paths_and_contents(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=15)
+    name = b"caf\xe9-config.py"
+    (repo.path / os.fsdecode(name)).write_bytes(b"# r\xe9glage\nK = '" + key.encode() + b"'\n")
+    repo.commit("latin-1 name and content")
+    report = history(repo, engine)
+    f = only(report, key)
+    assert f.path == "caf\\xe9-config.py" and f.line == 2
+    assert f.lifecycle["present_at_head"] is True and f.lifecycle["introduced"]
+    res = run_keyscan("history", str(repo.path), "-f", "json")
+    assert res.code == 1 and json.loads(res.out)["findings"][0]["path"] == "caf\\xe9-config.py"
+
+
+def test_binary_blobs_are_skipped_and_counted(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=16)
+    repo.commit("binary", {"blob.bin": b"\0\1\2 K = '" + key.encode() + b"'\n"})
+    report = history(repo, engine)
+    assert report.findings == [] and report.stats.skipped == {"binary": 1}
+
+
+def test_no_secret_is_ever_on_a_git_command_line(tmp_path, engine, monkeypatch):
+    import keyscan.git as kgit
+
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=17)
+    repo.commit("a", {"k.py": f"K = '{key}'\n"})
+    repo.commit("b", {"k.py": "K = None\n"})
+    seen: list[list] = []
+    real_run, real_popen = kgit.subprocess.run, kgit.subprocess.Popen
+
+    def spy_run(argv, *a, **kw):
+        seen.append(list(argv))
+        return real_run(argv, *a, **kw)
+
+    def spy_popen(argv, *a, **kw):
+        seen.append(list(argv))
+        return real_popen(argv, *a, **kw)
+
+    monkeypatch.setattr(kgit.subprocess, "run", spy_run)
+    monkeypatch.setattr(kgit.subprocess, "Popen", spy_popen)
+    report = history(repo, engine)
+    assert [f.secret for f in report.findings] == [key]
+    assert any("log" in argv for argv in seen) and len(seen) >= 4
+    for argv in seen:
+        joined = " ".join(a.decode() if isinstance(a, bytes) else a for a in argv)
+        assert key not in joined and key[10:20] not in joined
+
+
+def test_config_exclude_applies_to_history(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=18)
+    repo.commit("fixtures", {"tests/fixtures/key.py": f"K = '{key}'\n", ".keyscan.toml": 'exclude = ["tests/fixtures/"]\n'})
+    res = run_keyscan("history", str(repo.path), "-f", "json")
+    assert res.code == 0, res.out + res.err
+    assert json.loads(res.out)["findings"] == []
+
+
+def test_progress_goes_to_stderr_only_when_asked_or_on_a_terminal(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    repo.commit("a", {"a.txt": "a\n"})
+    quiet = run_keyscan("history", str(repo.path))
+    assert quiet.code == 0 and quiet.err == ""
+    loud = run_keyscan("history", str(repo.path), "--progress")
+    assert loud.code == 0 and "keyscan: 1 blobs" in loud.err and "MB/s" in loud.err
+
+
+def test_json_report_of_a_history_scan(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret("test", seed=19)
+    sha = repo.commit("add sandbox key", {"app/.env": f"NEXT_PUBLIC_IMX_KEY={key}\n"}, author="Bo Builder <bo@example.org>")
+    res = run_keyscan("history", str(repo.path), "-f", "json")
+    assert res.code == 1, res.err
+    out = json.loads(res.out)
+    assert out["command"] == "history" and out["errors"] == []
+    (f,) = out["findings"]
+    assert f["exposure"] == "public-env" and f["environment"] == "test" and f["severity"] == "high"
+    assert f["commit"] == {"sha": sha, "author": "Bo Builder <bo@example.org>", "date": "2026-01-01T00:00:00Z", "subject": "add sandbox key"}
+    assert f["lifecycle"]["present_at_head"] is True and f["secret"] != key
+    assert key not in res.out
