@@ -185,6 +185,13 @@ def filters_for(settings: Settings, *, baseline: bool = True) -> list:
     return out
 
 
+def _encode(text: str) -> bytes:
+    """UTF-8 bytes of a report. File names that are not UTF-8 reach us as
+    lone surrogates; they are written as backslash escapes (valid in JSON
+    strings too), never as a crash."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 def emit(report: Report, settings: Settings) -> int:
     """Render the report, write it, and return the exit code of the gate."""
     import dataclasses
@@ -203,14 +210,15 @@ def emit(report: Report, settings: Settings) -> int:
     )
     for fmt, path in settings.reports:
         extra = renderer(fmt)(report, dataclasses.replace(options, color=False))
-        write_atomic(path, extra.encode("utf-8"))
+        write_atomic(path, _encode(extra))
     text = renderer(settings.fmt)(report, options)
     if settings.output:
-        write_atomic(settings.output, text.encode("utf-8"))
+        write_atomic(settings.output, _encode(text))
     else:
         try:
-            sys.stdout.write(text)
             sys.stdout.flush()
+            sys.stdout.buffer.write(_encode(text))
+            sys.stdout.buffer.flush()
         except BrokenPipeError:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -7,6 +7,7 @@ import random
 import string
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +29,18 @@ def fake_immutable_publishable(env: str = "", seed: int | None = None) -> str:
     return f"pk_imapik-{env + '-' if env else ''}{body}"
 
 
+# An empty global config of our own: with /dev/null, a stray `git config
+# --global` would rename its lock file over /dev/null.
+_EMPTY_GLOBAL = os.path.join(tempfile.mkdtemp(prefix="keyscan-tests-"), "gitconfig")
+open(_EMPTY_GLOBAL, "w").close()
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Ada Dev",
     "GIT_AUTHOR_EMAIL": "ada@example.org",
     "GIT_COMMITTER_NAME": "Ada Dev",
     "GIT_COMMITTER_EMAIL": "ada@example.org",
     "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_GLOBAL": _EMPTY_GLOBAL,
     "GIT_TERMINAL_PROMPT": "0",
 }
 

@@ -133,3 +133,21 @@ def test_interrupt_exits_130(tree):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_non_utf8_file_names_in_reports_written_to_file_and_stdout(workdir, fmt):
+    name = os.fsencode(workdir) + b"/bad-\xff\xfe-\xe2\x80\xae.txt"
+    with open(name, "wb") as fh:
+        fh.write(f"k = '{SECRET}'\n".encode())
+    res = run_keyscan("scan", "-f", fmt, "-o", "report.out")
+    assert res.code == 1, res.err
+    data = (workdir / "report.out").read_bytes().decode("utf-8")
+    if fmt == "json":
+        import json as _json
+
+        [f] = _json.loads(data)["findings"]
+        assert f["path"].startswith("bad-")
+    assert "\u202e" not in data or fmt == "json"
+    res = run_keyscan("scan", "-f", fmt)
+    assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err

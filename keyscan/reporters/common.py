@@ -6,9 +6,12 @@ from typing import Any, Iterable
 
 from ..models import SEVERITIES, Finding
 
-_CONTROL = {c: f"\\x{c:02x}" for c in list(range(0x00, 0x20)) + [0x7F] if c not in (0x09,)}
+_CONTROL = {c: f"\\x{c:02x}" for c in list(range(0x00, 0x20)) + [0x7F] if c != 0x09}
 _CONTROL.update({c: f"\\u{c:04x}" for c in range(0x80, 0xA0)})
-_CONTROL.update({0x2028: "\\u2028", 0x2029: "\\u2029", 0x202E: "\\u202e", 0x202D: "\\u202d", 0x2066: "\\u2066", 0x2067: "\\u2067", 0x2068: "\\u2068", 0x2069: "\\u2069"})
+# Bidi controls (Trojan Source), line/paragraph separators, zero-width marks.
+_CONTROL.update({c: f"\\u{c:04x}" for c in [0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+# Lone surrogates (from file names that are not UTF-8) cannot be encoded.
+_CONTROL.update({c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)})
 
 
 def printable(text: str) -> str:
