@@ -279,3 +279,23 @@ def test_encrypted_key_has_lower_severity(workdir):
     (workdir / "server.key").write_text(pem)
     [finding] = scan_json(workdir)["findings"]
     assert finding["rule_id"] == "private-key.encrypted" and finding["severity"] == "medium"
+
+
+def test_service_account_key_file_is_reported_once(workdir):
+    """A Google Cloud key file's PEM is left to the GCP rule, which reports the
+    key by its private_key_id; a bare PKCS#8 key next to other fields is ours."""
+    rnd = random.Random(6)
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + "".join(rnd.choice(string.ascii_letters + string.digits + "+/") for _ in range(500))
+    pem = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64)) + "\n-----END PRIVATE KEY-----\n"
+    key_id = "".join(rnd.choice("0123456789abcdef") for _ in range(40))
+    google_order = {"type": "service_account", "project_id": "arcade-prod", "private_key_id": key_id, "private_key": pem}
+    (workdir / "sa.json").write_text(json.dumps(google_order, indent=2))
+    (workdir / "sa-sorted.json").write_text(json.dumps(google_order, indent=2, sort_keys=True))
+    (workdir / "admin.json").write_text(json.dumps({"projectId": "arcade-prod", "privateKey": pem}, indent=2))
+    report = scan_json(workdir)
+    by_path = {}
+    for f in report["findings"]:
+        by_path.setdefault(f["path"], []).append(f["rule_id"])
+    assert by_path["admin.json"] == ["private-key.pkcs8"]
+    for path in ("sa.json", "sa-sorted.json"):
+        assert len(by_path[path]) == 1 and by_path[path] != ["private-key.pkcs8"], by_path
