@@ -1,0 +1,246 @@
+"""keyscan.git: nothing from a scanned repository runs. Each test plants
+programs where a repository's config, attributes, hooks or remotes could make
+git run them, checks that plain git does run them (so the plant is real), and
+then shows that keyscan history and keyscan staged run none of them."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import GIT_ENV, fake_immutable_secret, make_repo, run_keyscan
+from keyscan import git as kgit
+from keyscan.errors import KeyscanError
+
+PROGRAMS = (
+    "fsmonitor", "pager", "pager-log", "pager-diff", "askpass", "ssh", "editor", "ext-diff", "textconv",
+    "diff-command", "clean", "smudge", "process", "gpg", "credential", "pack-hook", "hook", "ext-remote",
+    "env-ext-diff", "env-ssh", "env-askpass", "env-pager", "system-fsmonitor", "include-fsmonitor",
+)
+HOOKS = ("pre-commit", "post-commit", "post-checkout", "post-index-change", "reference-transaction", "pre-auto-gc", "fsmonitor-watchman", "post-rewrite", "pre-push")
+
+
+def plant_programs(root: Path) -> tuple[Path, Path]:
+    """A folder of scripts that each leave a mark named after themselves."""
+    bin_dir, marks = root / "bin", root / "marks"
+    bin_dir.mkdir()
+    marks.mkdir()
+    for name in PROGRAMS:
+        script = bin_dir / name
+        script.write_text(f"#!/bin/sh\ntouch '{marks / name}'\nexit 0\n")
+        script.chmod(0o755)
+    return bin_dir, marks
+
+
+def plant_repo(repo, bin_dir: Path) -> None:
+    """Everything a repository's own files can use to make git run a program."""
+    b = bin_dir
+    hooks = repo.path / "my-hooks"
+    hooks.mkdir()
+    for name in HOOKS:
+        for folder in (hooks, repo.path / ".git" / "hooks"):
+            dest = folder / name
+            dest.write_text((b / "hook").read_text())
+            dest.chmod(0o755)
+    include = repo.path / ".git" / "evil.inc"
+    include.write_text(f"[core]\n\tfsmonitor = {b}/include-fsmonitor\n")
+    with open(repo.path / ".git" / "config", "a") as fh:
+        fh.write(
+            f"""[core]
+\tfsmonitor = {b}/fsmonitor
+\thooksPath = {hooks}
+\tpager = {b}/pager
+\taskPass = {b}/askpass
+\tsshCommand = {b}/ssh
+\teditor = {b}/editor
+[diff]
+\texternal = {b}/ext-diff
+[diff "evil"]
+\ttextconv = {b}/textconv
+\tcommand = {b}/diff-command
+[filter "evil"]
+\tclean = {b}/clean
+\tsmudge = {b}/smudge
+\tprocess = {b}/process
+\trequired = true
+[pager]
+\tlog = {b}/pager-log
+\tdiff = {b}/pager-diff
+[log]
+\tshowSignature = true
+[gpg]
+\tprogram = {b}/gpg
+[credential]
+\thelper = {b}/credential
+[protocol]
+\tallow = always
+[protocol "ext"]
+\tallow = always
+[protocol "file"]
+\tallow = always
+[uploadpack]
+\tpackObjectsHook = {b}/pack-hook
+[include]
+\tpath = {include}
+"""
+        )
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "attributes").write_text("* diff=evil filter=evil\n")
+    (repo.path / ".gitattributes").write_text("* diff=evil filter=evil\n")
+
+
+def hostile_env(root: Path, bin_dir: Path) -> dict[str, str]:
+    """Program-naming variables a caller might have set; keyscan drops them."""
+    system = root / "system-gitconfig"
+    system.write_text(f"[core]\n\tfsmonitor = {bin_dir}/system-fsmonitor\n")
+    return {
+        "GIT_CONFIG_SYSTEM": str(system),
+        "GIT_CONFIG_NOSYSTEM": "",
+        "GIT_EXTERNAL_DIFF": f"{bin_dir}/env-ext-diff",
+        "GIT_SSH_COMMAND": f"{bin_dir}/env-ssh",
+        "GIT_ASKPASS": f"{bin_dir}/env-askpass",
+        "GIT_PAGER": f"{bin_dir}/env-pager",
+    }
+
+
+def plain_git(repo, *args, env=None):
+    full = dict(os.environ, **GIT_ENV)
+    full.pop("GIT_CONFIG_NOSYSTEM")
+    full.update(env or {})
+    return subprocess.run(["git", *args], cwd=repo.path, env=full, capture_output=True)
+
+
+def marks_of(marks: Path) -> set[str]:
+    return {p.name for p in marks.iterdir()}
+
+
+def test_nothing_planted_in_a_repository_runs(tmp_path):
+    bin_dir, marks = plant_programs(tmp_path)
+    repo = make_repo(tmp_path / "r")
+    key, staged_key = fake_immutable_secret(seed=1), fake_immutable_secret(seed=2)
+    repo.commit("key", {"a.py": f"K = '{key}'\n", "b.txt": "plain\n"})
+    repo.commit("more", {"b.txt": "plain\nmore\n"})
+    repo.write("c.py", f"K2 = '{staged_key}'\n")
+    repo.git("add", "c.py")
+    plant_repo(repo, bin_dir)
+    env = hostile_env(tmp_path, bin_dir)
+
+    # The plant is real: plain git runs these programs.
+    plain_git(repo, "status", env=env)
+    no_filter = ("-c", "filter.evil.process=", "-c", "filter.evil.required=false")
+    plain_git(repo, *no_filter, "diff", "--cached", env=env)
+    plain_git(repo, *no_filter, "-c", "include.path=", "-c", "core.fsmonitor=", "diff", "--cached", "--no-ext-diff", env={})
+    ran = marks_of(marks)
+    assert {"include-fsmonitor", "process", "diff-command"} <= ran, ran
+    for p in marks.iterdir():
+        p.unlink()
+
+    runs = [
+        run_keyscan("history", str(repo.path), env=env),
+        run_keyscan("history", "--since", "HEAD~1", "--branch", "main", str(repo.path), env=env),
+        run_keyscan("staged", str(repo.path), env=env),
+        run_keyscan("history", cwd=repo.path, env=env),
+        run_keyscan("staged", cwd=repo.path, env=env),
+    ]
+    assert marks_of(marks) == set()
+    assert [r.code for r in runs] == [1, 0, 1, 1, 1], [r.err for r in runs]
+    assert "a.py:1:6" in runs[0].out and "c.py:1:7" in runs[2].out
+    assert all(r.err == "" for r in runs)
+
+
+def test_a_partial_clone_never_fetches_a_missing_object(tmp_path):
+    bin_dir, marks = plant_programs(tmp_path)
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=3)
+    repo.commit("files", {"a.py": f"K = '{key}'\n", "b.txt": "plain\n"})
+    blob = repo.git("rev-parse", "HEAD:b.txt").strip()
+    repo.git("config", "core.repositoryformatversion", "1")
+    repo.git("config", "extensions.partialClone", "origin")
+    repo.git("config", "remote.origin.url", f"ext::{bin_dir}/ext-remote %S")
+    repo.git("config", "remote.origin.promisor", "true")
+    repo.git("config", "protocol.ext.allow", "always")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    plain_git(repo, "cat-file", "-p", blob)
+    assert marks_of(marks) == {"ext-remote"}  # plain git tries to fetch it
+    (marks / "ext-remote").unlink()
+    res = run_keyscan("history", str(repo.path))
+    assert marks_of(marks) == set()
+    assert res.code == 1 and f"{blob}: git: object {blob} is missing" in res.out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository to another user")
+def test_a_checkout_owned_by_someone_else_can_be_scanned(tmp_path):
+    repo = make_repo(tmp_path / "theirs")
+    key = fake_immutable_secret(seed=4)
+    repo.commit("key", {"a.py": f"K = '{key}'\n"})
+    repo.write("b.py", f"K = '{key}'\n")
+    repo.git("add", "b.py")
+    for dirpath, dirnames, filenames in os.walk(repo.path):
+        for name in [*dirnames, *filenames]:
+            os.chown(os.path.join(dirpath, name), 65534, 65534, follow_symlinks=False)
+    os.chown(repo.path, 65534, 65534)
+    assert b"dubious ownership" in plain_git(repo, "log").stderr
+    assert run_keyscan("history", str(repo.path)).code == 1
+    assert run_keyscan("staged", str(repo.path)).code == 1
+
+
+def test_hardened_environment():
+    base = {
+        "PATH": "/usr/bin", "HOME": "/home/u", "GIT_EXTERNAL_DIFF": "x", "GIT_SSH_COMMAND": "x", "GIT_SSH": "x",
+        "GIT_ASKPASS": "x", "SSH_ASKPASS": "x", "GIT_CONFIG_SYSTEM": "x", "GIT_PAGER": "less",
+        "GIT_DIR": "/r/.git", "GIT_INDEX_FILE": "/r/.git/next-index", "GIT_WORK_TREE": "/r",
+    }
+    env = kgit.hardened_env(False, base)
+    for name in ("GIT_EXTERNAL_DIFF", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_CONFIG_SYSTEM", "GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE"):
+        assert name not in env
+    assert env["GIT_CONFIG_NOSYSTEM"] == "1" and env["GIT_TERMINAL_PROMPT"] == "0" and env["GIT_PAGER"] == "cat"
+    assert env["GIT_NO_LAZY_FETCH"] == "1" and env["GIT_OPTIONAL_LOCKS"] == "0"
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/home/u"
+    kept = kgit.hardened_env(True, base)
+    assert kept["GIT_INDEX_FILE"] == "/r/.git/next-index" and kept["GIT_DIR"] == "/r/.git"
+    assert "GIT_EXTERNAL_DIFF" not in kept
+    args = kgit.config_args()
+    pairs = dict(a.split("=", 1) for a in args[1::2])
+    assert args[::2] == ["-c"] * len(pairs)
+    assert pairs["core.hooksPath"] == "/dev/null" and pairs["core.fsmonitor"] == "false"
+    assert pairs["protocol.allow"] == "never" and pairs["protocol.ext.allow"] == "never"
+    assert pairs["safe.directory"] == "*" and pairs["diff.external"] == "" and pairs["core.pager"] == "cat"
+
+
+def test_git_not_installed_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(kgit, "GIT_EXE", str(tmp_path / "no-git-here"))
+    with pytest.raises(KeyscanError, match="git is not installed or not on PATH"):
+        kgit.open_repo(str(tmp_path))
+
+
+def test_unquote():
+    assert kgit.unquote(b'"b/tab\\there \\"q\\" \\\\ caf\\303\\251 n\\377"') == b'b/tab\there "q" \\ caf\xc3\xa9 n\xff'
+    assert kgit.unquote(b"b/plain name") == b"b/plain name"
+    assert kgit.unquote(b'"b/end\\') == b'"b/end\\'
+
+
+def test_untrusted_text_is_one_line():
+    assert kgit.clean("a\nb\x1b[31m\tc") == "a\\x0ab\\x1b[31m\tc"
+    assert kgit.display(b"caf\xe9/\xc3\xa9") == "caf\\xe9/é"
+
+
+def test_read_blobs_streams_in_order_and_reports_missing(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    repo.commit("files", {"a.txt": "A" * 100_000, "b.txt": "b\n"})
+    a = repo.git("rev-parse", "HEAD:a.txt").strip()
+    b = repo.git("rev-parse", "HEAD:b.txt").strip()
+    git = kgit.open_repo(str(repo.path)).git
+    items = [(a, b"a.txt"), ("0" * 39 + "1", b"nowhere"), (b, b"b.txt")]
+    out = []
+    for blob in kgit.read_blobs(git, kgit.BlobList.of(items)):
+        if blob.error:
+            out.append((blob.path, "error"))
+        elif blob.path == b"a.txt":
+            out.append((blob.path, len(blob.stream.read(10))))  # the rest is drained
+        else:
+            out.append((blob.path, blob.stream.read()))
+    assert out == [(b"a.txt", 10), (b"nowhere", "error"), (b"b.txt", b"b\n")]
+    assert stat.S_ISDIR(os.stat(repo.path).st_mode)
