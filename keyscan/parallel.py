@@ -34,6 +34,15 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and
+    # terminates the workers, which must not print tracebacks of their own.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _scan_batch(entries: list[FileEntry]) -> Report:
     from .scan import scan_fragments
     from .sources import fragments_of
@@ -89,7 +98,7 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
         yield from entries
 
     ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(jobs)
+    pool = ctx.Pool(jobs, initializer=_worker_init)
     try:
         for part in pool.imap_unordered(_scan_batch, _batches(all_entries())):
             merge(report, part)

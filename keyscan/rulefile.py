@@ -123,7 +123,7 @@ class Rule:
             return None
         import pathspec
 
-        return pathspec.PathSpec.from_lines("gitwildmatch", self.paths)
+        return pathspec.GitIgnoreSpec.from_lines(self.paths)
 
     @cached_property
     def exclude_spec(self):
@@ -131,7 +131,7 @@ class Rule:
             return None
         import pathspec
 
-        return pathspec.PathSpec.from_lines("gitwildmatch", self.exclude_paths)
+        return pathspec.GitIgnoreSpec.from_lines(self.exclude_paths)
 
     def applies_to(self, path: str) -> bool:
         if self.path_spec is not None and not self.path_spec.match_file(path):

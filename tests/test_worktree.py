@@ -187,3 +187,16 @@ def test_missing_path_is_exit_2_one_line(workdir):
     res = run_keyscan("scan", "does-not-exist")
     assert res.code == 2
     assert res.err.strip() == "keyscan: error: does-not-exist: no such file or folder"
+
+
+def test_ignored_folder_named_in_a_repository_is_scanned(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    repo.write(".gitignore", "dist/\n*.log\n")
+    repo.write("dist/app.js", f'var k="{KEY}";')
+    repo.write("dist/debug.log", f"k={KEY}\n")
+    repo.write("dist/.gitignore", "inner.txt\n")
+    repo.write("dist/inner.txt", f"k={KEY}\n")
+    _, rep = scan_json(cwd=repo.path)
+    assert rep["findings"] == []
+    _, rep = scan_json("dist", cwd=repo.path)
+    assert paths_of(rep) == ["dist/app.js", "dist/debug.log"]

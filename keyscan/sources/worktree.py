@@ -130,9 +130,24 @@ def walk(paths: list[str], opts: WalkOptions) -> Iterator[FileEntry]:
             stats.skip(display_path(given), "special file")
 
 
+def _root_is_ignored(root: str, ignores: list[_Ignore]) -> bool:
+    """Is the folder the user named (or one above it) ignored by the
+    .gitignore files above it?"""
+    for ig in ignores:
+        parts = ig.base[1:].split("/")
+        for i in range(1, len(parts) + 1):
+            if ig.spec.match_file("/".join(parts[:i]) + "/"):
+                return True
+    return False
+
+
 def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
     stats = opts.stats
     base_ignores = _parent_ignores(root) if opts.gitignore else []
+    if base_ignores and _root_is_ignored(root, base_ignores):
+        # A folder named on the command line is scanned even if ignored
+        # (`keyscan scan dist/`): only .gitignore files inside it apply.
+        base_ignores = []
     # Stack of (folder abs path, folder rel path, ignores in force).
     stack: list[tuple[str, str, list[_Ignore]]] = [(os.path.abspath(root), "", base_ignores)]
     while stack:
