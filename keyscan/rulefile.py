@@ -12,6 +12,8 @@ does not pay for compiling every rule. ``validate=True`` (user rule folders,
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -361,13 +363,16 @@ def parse_rule(table: Any, *, file: str, default_provider: str | None, index: in
     return rule
 
 
-def parse_rule_file(data: bytes, file: str, *, validate: bool) -> list[Rule]:
+def _toml_doc(data: bytes, file: str) -> dict:
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise RuleFileError(file, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleFileError(file, f"invalid TOML: {exc}") from None
+
+
+def _rules_from_doc(doc: dict, file: str, *, validate: bool) -> list[Rule]:
     _unknown(doc, FILE_KEYS, file, "the file's top level")
     _expect(doc.get("format") == 1, file, "'format = 1' must be set at the top of the file")
     default_provider = doc.get("provider")
@@ -375,6 +380,46 @@ def parse_rule_file(data: bytes, file: str, *, validate: bool) -> list[Rule]:
     tables = doc.get("rule", [])
     _expect(isinstance(tables, list), file, "'rule' must be an array of tables ([[rule]])")
     return [parse_rule(t, file=file, default_provider=default_provider, index=i, validate=validate) for i, t in enumerate(tables)]
+
+
+def parse_rule_file(data: bytes, file: str, *, validate: bool) -> list[Rule]:
+    return _rules_from_doc(_toml_doc(data, file), file, validate=validate)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "keyscan"
+
+
+def _cached_docs(files: list[tuple[Path, bytes]]) -> list[dict]:
+    """The parsed TOML of the built-in rule files, from a JSON cache keyed by
+    their bytes: parsing ~100 TOML files costs ~0.3 s, more than a
+    pre-commit run may spend; reading the cache costs a few ms. Any problem
+    with the cache (missing, unwritable, stale, corrupt) falls back to
+    parsing. JSON, not pickle: a cache file can never run code."""
+    from . import __version__
+
+    key = hashlib.sha256(__version__.encode())
+    for path, data in files:
+        key.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    cache = _cache_dir() / f"rules-{key.hexdigest()[:24]}.json"
+    if os.environ.get("KEYSCAN_NO_CACHE") is None:
+        try:
+            docs = json.loads(cache.read_bytes())
+            if isinstance(docs, list) and len(docs) == len(files) and all(isinstance(d, dict) for d in docs):
+                return docs
+        except (OSError, ValueError):
+            pass
+    docs = [_toml_doc(data, str(path)) for path, data in files]
+    if os.environ.get("KEYSCAN_NO_CACHE") is None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(docs), encoding="utf-8")
+            os.replace(tmp, cache)
+        except (OSError, TypeError, ValueError):
+            pass
+    return docs
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -397,15 +442,22 @@ def load_ruleset(extra_dirs: list[Path] | tuple[Path, ...] = (), *, builtin: boo
     for d in extra_dirs:
         sources += [(p, True) for p in rule_files(Path(d))]
     digest = hashlib.sha256()
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    for path, full in sources:
+    contents: list[tuple[Path, bytes]] = []
+    for path, _ in sources:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise RuleFileError(str(path), f"cannot read: {exc.strerror}") from None
         digest.update(path.name.encode() + b"\0" + data + b"\0")
-        for rule in parse_rule_file(data, str(path), validate=full):
+        contents.append((path, data))
+    # Trusted built-in files (not validated now) come from the parse cache.
+    trusted = [c for c, (_, full) in zip(contents, sources) if not full]
+    docs = iter(_cached_docs(trusted)) if trusted else iter(())
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for (path, data), (_, full) in zip(contents, sources):
+        doc = _toml_doc(data, str(path)) if full else next(docs)
+        for rule in _rules_from_doc(doc, str(path), validate=full):
             if rule.id in seen:
                 raise RuleFileError(str(path), f"rule id '{rule.id}' is already defined in {seen[rule.id]}")
             seen[rule.id] = str(path)

@@ -128,3 +128,22 @@ def test_missing_rule_folder(tmp_path):
     res = run_keyscan("scan", "--rules", str(tmp_path / "nope"), str(tmp_path))
     assert res.code == 2
     assert "nope" in res.err and "does not exist" in res.err
+
+
+def test_builtin_rule_cache_is_used_and_survives_corruption(tmp_path, monkeypatch):
+    from keyscan import rulefile
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = load_ruleset()
+    [cache] = list((tmp_path / "keyscan").glob("rules-*.json"))
+    second = load_ruleset()
+    assert [r.id for r in first.rules] == [r.id for r in second.rules]
+    assert first.digest == second.digest
+    calls = []
+    monkeypatch.setattr(rulefile, "_toml_doc", lambda *a: calls.append(a) or {})
+    load_ruleset()
+    assert calls == []  # served from the cache, no TOML parsed
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache.write_text("{not json")
+    assert [r.id for r in load_ruleset().rules] == [r.id for r in first.rules]

@@ -24,7 +24,21 @@ def plain_reader(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Ite
     return read_fragments(entry, stats)
 
 
+_LOADED = False
+
+
+def _load_readers() -> None:
+    """Import the readers for bundles, source maps, archives and game builds
+    (they register themselves). Deferred to the first file: a pre-commit
+    run with nothing staged should not pay for tarfile, zipfile and lzma."""
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        from . import archives, bundles, sourcemap  # noqa: F401
+
+
 def reader_for(path: str) -> Reader:
+    _load_readers()
     lowered = path.lower()
     for suffixes, fn in READERS:
         if lowered.endswith(suffixes):
@@ -35,7 +49,3 @@ def reader_for(path: str) -> Reader:
 def fragments_of(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Iterator[Fragment]:
     return reader_for(entry.display)(entry, stats, errors)
 
-
-# Readers for bundles, source maps, archives and game builds register
-# themselves when imported.
-from . import archives, bundles, sourcemap  # noqa: E402,F401
