@@ -304,8 +304,9 @@ def _warn(report: Report) -> None:
 @click.option("--branch", "branches", multiple=True, metavar="REF", help="Scan only what REF reaches (repeatable). Default: every ref, including tags and remote-tracking refs.")
 @click.option("--since", metavar="REV", envvar="KEYSCAN_SINCE", help="Only what the commits in REV..HEAD added (the CI mode for pull requests): a key already there before REV is not reported.")
 @click.option("--progress/--no-progress", default=None, envvar="KEYSCAN_PROGRESS", help="Progress on stderr (default: only when stderr is a terminal).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), envvar="KEYSCAN_JOBS", help="Worker processes for a large history (default: the number of cores).")
 @scan_options
-def history(repo: str | None, branches: tuple[str, ...], since: str | None, progress: bool | None, **opts: Any) -> None:
+def history(repo: str | None, branches: tuple[str, ...], since: str | None, progress: bool | None, jobs: int | None, **opts: Any) -> None:
     """Audit a repository's git history (default: the current repository).
 
     Every blob reachable from the refs is scanned once, however many commits
@@ -327,6 +328,7 @@ def history(repo: str | None, branches: tuple[str, ...], since: str | None, prog
     """
     from .engine import Engine
     from .history import HistoryOptions, scan_history
+    from .parallel import default_jobs
 
     settings = resolve(opts, repo or ".")
     engine = Engine(settings.ruleset)
@@ -337,6 +339,7 @@ def history(repo: str | None, branches: tuple[str, ...], since: str | None, prog
         exclude=settings.config.is_excluded,
         filters=filters_for(settings),
         progress=_progress_printer() if show else None,
+        jobs=jobs or default_jobs(),
     )
     try:
         report = scan_history(repo, engine, options)

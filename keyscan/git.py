@@ -47,7 +47,7 @@ import tempfile
 import threading
 from array import array
 from dataclasses import dataclass
-from typing import IO, Iterator, NamedTuple, Sequence
+from typing import IO, Iterable, Iterator, NamedTuple, Sequence
 
 from .errors import KeyscanError
 
@@ -397,49 +397,60 @@ class BlobList:
             return len(self._path_of) > i
 
     @classmethod
-    def of(cls, items: Sequence[tuple[str, bytes]]) -> "BlobList":
+    def of(cls, items: Iterable[tuple[str | bytes, bytes]]) -> "BlobList":
         out = cls()
         for sha, path in items:
-            out.append(sha.encode(), path)
+            out.append(sha if isinstance(sha, bytes) else sha.encode(), path)
         out.finish()
         return out
 
 
-def list_blobs(git: Git, revs: Sequence[str], keep=None) -> BlobList:
-    """Start listing every blob reachable from ``revs`` (``rev-list
-    --objects``; each object once, with the first path it was seen at) in a
-    background thread; read the returned BlobList as it fills.
-
-    ``keep(path: bytes) -> bool`` drops blobs early (excluded paths).
+def list_objects(git: Git, revs: Sequence[str]) -> Process:
+    """``git rev-list --objects --missing=print`` over ``revs``: read it with
+    ``parse_listing``.
 
     No ``--filter=object:type=blob``: with it, git 2.39 silently skips a
     missing tree (and all it holds) even with ``--missing=print``. Trees are
     told apart from blobs instead by what follows them (a tree's new
     entries come right after it, under its path); the few trees that slip
     through are dropped by ``read_blobs`` from ``cat-file``'s header.
-    Missing objects (``?<id>``) are collected in ``BlobList.missing``.
     """
+    return git.popen("rev-list", "--objects", "--missing=print", *revs, "--")
+
+
+def parse_listing(lines: Iterable[bytes], missing: list[str], keep=None) -> Iterator[tuple[bytes, bytes]]:
+    """(blob id, path) of every blob in a ``list_objects`` output, each once,
+    with the first path it was seen at; missing objects (``?<id>``) are
+    appended to ``missing``. ``keep(path) -> bool`` drops blobs early."""
+    pending: tuple[bytes, bytes] | None = None
+    for line in lines:
+        line = line.rstrip(b"\n")
+        if line.startswith(b"?"):
+            missing.append(line[1:].decode("ascii", "replace"))
+            continue
+        path = line[41:] if len(line) > 40 and line[40:41] == b" " else None
+        if pending is not None and not (path and path.startswith(pending[1] + b"/")):
+            if keep is None or keep(pending[1]):
+                yield pending
+        pending = None
+        if path:  # no path: a commit, or a root tree
+            pending = (line[:40], path)
+    if pending is not None and (keep is None or keep(pending[1])):
+        yield pending
+
+
+def list_blobs(git: Git, revs: Sequence[str], keep=None) -> BlobList:
+    """Start listing every blob reachable from ``revs`` in a background
+    thread; read the returned BlobList as it fills (see ``list_objects``).
+    Missing objects are collected in ``BlobList.missing``."""
     blobs = BlobList()
-    proc = git.popen("rev-list", "--objects", "--missing=print", *revs, "--")
+    proc = list_objects(git, revs)
 
     def reader() -> None:
         error = None
-        pending: tuple[bytes, bytes] | None = None
         try:
-            for line in proc.stdout:
-                line = line.rstrip(b"\n")
-                if line.startswith(b"?"):
-                    blobs.missing.append(line[1:].decode("ascii", "replace"))
-                    continue
-                path = line[41:] if len(line) > 40 and line[40:41] == b" " else None
-                if pending is not None and not (path and path.startswith(pending[1] + b"/")):
-                    if keep is None or keep(pending[1]):
-                        blobs.append(*pending)
-                pending = None
-                if path:  # no path: a commit, or a root tree
-                    pending = (line[:40], path)
-            if pending is not None and (keep is None or keep(pending[1])):
-                blobs.append(*pending)
+            for sha, path in parse_listing(proc.stdout, blobs.missing, keep):
+                blobs.append(sha, path)
         except (OSError, ValueError) as exc:
             error = f"reading git rev-list failed: {exc}"
         finally:

@@ -51,8 +51,10 @@ from .git import (
     display,
     head_commit,
     list_blobs,
+    list_objects,
     log_changes,
     open_repo,
+    parse_listing,
     read_blobs,
     refs,
     refs_containing,
@@ -75,6 +77,7 @@ class HistoryOptions:
     exclude: Callable[[str, bool], bool] | None = None  # Config.is_excluded
     filters: Sequence[Filter] = field(default_factory=tuple)
     progress: Callable[[Progress], None] | None = None
+    jobs: int = 1  # worker processes for the first pass of a large history
 
 
 @dataclass
@@ -122,12 +125,15 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
             return not exclude(os.path.join(root, os.fsdecode(path)), False)
 
     ticker = Ticker(options.progress)
-    blobs = list_blobs(git, revs, keep)
-    hits = _first_pass(git, engine, blobs, report, ticker)
-    if options.since and hits:
-        _drop_keys_before(git, engine, revs, blobs, hits, report)
+    if options.jobs > 1 and not options.since and _object_count(git) >= PARALLEL_MIN_OBJECTS:
+        hits = _first_pass_parallel(git, engine, revs, keep, report, ticker, options.jobs)
+    else:
+        blobs = list_blobs(git, revs, keep)
+        hits = _first_pass(git, engine, blobs, report, ticker)
+        if options.since and hits:
+            _drop_keys_before(git, engine, revs, blobs, hits, report)
     if hits:
-        ticker.tick(len(blobs), stats.bytes_scanned, "provenance", force=True)
+        ticker.tick(stats.extra.get("blobs", 0), stats.bytes_scanned, "provenance", force=True)
         _provenance(git, engine, revs, head, hits, report)
     return finish(report, options.filters)
 
@@ -167,23 +173,112 @@ def _read_error(blob) -> ScanError:
     return ScanError(where, "git", f"{what}{blob.error}; it was not scanned")
 
 
-def _first_pass(git: Git, engine, blobs: BlobList, report: Report, ticker: Ticker) -> dict[str, _Hit]:
+def _scan_blobs(git: Git, engine, blobs: BlobList, stats: Stats, errors: list[ScanError], tick=None) -> tuple[dict[str, _Hit], int]:
+    """First pass over ``blobs``: which hold keys (or placeholders)."""
     hits: dict[str, _Hit] = {}
-    stats = report.stats
     count = 0
     for blob in read_blobs(git, blobs):
         if blob.error:
-            report.errors.append(_read_error(blob))
+            errors.append(_read_error(blob))
             continue
         count += 1
-        hit = _blob_keys(engine, blob, display(blob.path), stats, report.errors)
+        hit = _blob_keys(engine, blob, display(blob.path), stats, errors)
         if hit is not None:
             hits[blob.sha] = hit
-        ticker.tick(count, stats.bytes_scanned)
+        if tick is not None:
+            tick(count, stats.bytes_scanned)
+    return hits, count
+
+
+def _first_pass(git: Git, engine, blobs: BlobList, report: Report, ticker: Ticker) -> dict[str, _Hit]:
+    stats = report.stats
+    hits, count = _scan_blobs(git, engine, blobs, stats, report.errors, ticker.tick)
     ticker.tick(count, stats.bytes_scanned, force=True)
     stats.extra["blobs"] = count
     for sha in blobs.missing:
-        report.errors.append(ScanError(sha, "git", f"object {sha} is missing (a corrupt repository or a partial clone): what it holds was not scanned"))
+        report.errors.append(_missing(sha))
+    return hits
+
+
+def _missing(sha: str) -> ScanError:
+    return ScanError(sha, "git", f"object {sha} is missing (a corrupt repository or a partial clone): what it holds was not scanned")
+
+
+# The parallel first pass: worker processes forked before any thread starts,
+# each with the parent's Engine and Git (nothing compiled twice, nothing
+# pickled but blob ids and paths); each batch of blobs is read by the worker's
+# own `git cat-file --batch`, and only blobs with keys come back.
+PARALLEL_MIN_OBJECTS = 20_000  # objects in the repository before workers pay off
+PARALLEL_BATCH = 512  # blobs per task
+_WORKER: tuple | None = None
+
+
+def _worker_init() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _scan_batch(items: list[tuple[bytes, bytes]]) -> tuple[dict[str, _Hit], Stats, list[ScanError], int]:
+    git, engine = _WORKER  # type: ignore[misc]
+    stats = Stats()
+    errors: list[ScanError] = []
+    hits, count = _scan_blobs(git, engine, BlobList.of(items), stats, errors)
+    return hits, stats, errors, count
+
+
+def _batched(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _object_count(git: Git) -> int:
+    code, out, _ = git.status("count-objects", "-v")
+    total = 0
+    for line in out.decode("ascii", "replace").splitlines():
+        name, _, value = line.partition(": ")
+        if name in ("count", "in-pack") and value.strip().isdigit():
+            total += int(value)
+    return total
+
+
+def _first_pass_parallel(git: Git, engine, revs: list[str], keep, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
+    import multiprocessing
+
+    global _WORKER
+    _WORKER = (git, engine)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+    stats = report.stats
+    hits: dict[str, _Hit] = {}
+    missing: list[str] = []
+    count = 0
+    proc = list_objects(git, revs)
+    try:
+        batches = _batched(parse_listing(proc.stdout, missing, keep), PARALLEL_BATCH)
+        for part, part_stats, part_errors, n in pool.imap(_scan_batch, batches):
+            hits.update(part)
+            stats.merge(part_stats)
+            report.errors.extend(part_errors)
+            count += n
+            ticker.tick(count, stats.bytes_scanned)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER = None
+        code, msg = proc.finish()
+    if code != 0:
+        report.errors.append(ScanError("history", "git", f"listing objects failed ({msg}): the history was not scanned completely"))
+    ticker.tick(count, stats.bytes_scanned, force=True)
+    stats.extra["blobs"] = count
+    report.errors.extend(_missing(sha) for sha in missing)
     return hits
 
 

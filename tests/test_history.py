@@ -367,3 +367,23 @@ def test_json_report_of_a_history_scan(tmp_path):
     assert f["commit"] == {"sha": sha, "author": "Bo Builder <bo@example.org>", "date": "2026-01-01T00:00:00Z", "subject": "add sandbox key"}
     assert f["lifecycle"]["present_at_head"] is True and f["secret"] != key
     assert key not in res.out
+
+
+def test_parallel_first_pass_matches_the_single_process_one(tmp_path, engine, monkeypatch):
+    import keyscan.history as kh
+
+    repo = make_repo(tmp_path / "r")
+    keys = [fake_immutable_secret(seed=30 + i) for i in range(3)]
+    repo.commit("many", {f"pkg/m{i}.py": f"x = {i}\n" for i in range(40)})
+    repo.commit("keys", {"a.py": f"A = '{keys[0]}'\n", "pkg/b.py": f"B = '{keys[1]}'\n", "zz.bin": b"\0" + keys[2].encode()})
+    repo.commit("gone", {"a.py": "A = None\n"})
+    missing = repo.git("rev-parse", "HEAD~1:pkg/m3.py").strip()
+    _loose_path(repo, missing).unlink()
+    monkeypatch.setattr(kh, "PARALLEL_BATCH", 7)
+    single = history(repo, engine)
+    monkeypatch.setattr(kh, "PARALLEL_MIN_OBJECTS", 0)
+    parallel = history(repo, engine, jobs=2)
+    assert secrets_of(parallel) == secrets_of(single) == sorted([("a.py", keys[0]), ("pkg/b.py", keys[1])])
+    assert [f.lifecycle for f in parallel.findings] == [f.lifecycle for f in single.findings]
+    assert parallel.errors == single.errors and len(parallel.errors) == 1
+    assert parallel.stats.as_dict() == single.stats.as_dict()
