@@ -1,0 +1,3 @@
+#!/bin/bash
+curl -s -u ops@harborlights.gg:ATATT3xFfGF0S1rp2Q9ZnkuAi7D8YzS5IqOOHmCLo0wK6zN8xiZIqBpethUHeAnB897TrzoXCbwoFrM5wQn6pzkveSl4UVYKR0TJSW5Zhslqw2R-HBcun18eSPohOHkRQObw2vSzL-2CCCVxaLOn8M0r5iApkR9GyXgrCdCZGYY2zbfHoKmBCRJkLQ=49C9176C https://harborlights.atlassian.net/rest/api/3/project
+git clone https://x-token-auth:ATCTT3xFfGN0SFGt28J0M0PXFi0A1yz4Nho6vjDNES-bUWrA39CfTf0E1rqGhwaSvZErxQ9eh0vFPK2h-qDJvRP7vCxSIMTnhQ3iNXF2_1B4IBIBHIpMXdpE_24h94a5hGyYZLpNXXI1q58ue2aotjhXPAkntpMUThWZ6khxvqIxAENpi93uZilZxQImRKye=7B520AE8@bitbucket.org/harbor/legacy-web.git
