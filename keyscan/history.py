@@ -67,7 +67,6 @@ from .sources.history import Progress, Ticker, history_fragments
 
 Key = tuple[str, str]  # (rule id, secret)
 FIND_OBJECT_BATCH = 20_000  # blob ids per git log (about 1 MB of arguments)
-MAX_REF_LOOKUPS = 10  # commits per key whose refs are listed
 
 
 @dataclass
@@ -368,7 +367,7 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
 
     # Where each (key, path) came in, and the blobs to read again to locate it.
     plan: dict[tuple[Key, bytes], tuple[_Event, dict]] = {}
-    ref_cache: dict[str, list[str]] = {}
+    ref_cache = refs_containing(git, (e.commit.sha for events in timeline.values() for e in events if e.added))
     for (key, path), events in timeline.items():
         adds = [e for e in events if e.added]
         if not adds:
@@ -380,10 +379,8 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
             gone = [e for e in events if not e.added and e.order > intro.order]
             removed = gone[-1].commit.sha if gone else None
         ref_names: set[str] = set()
-        for sha in list(dict.fromkeys(e.commit.sha for e in adds))[:MAX_REF_LOOKUPS]:
-            if sha not in ref_cache:
-                ref_cache[sha] = refs_containing(git, sha)
-            ref_names.update(ref_cache[sha])
+        for sha in dict.fromkeys(e.commit.sha for e in adds):
+            ref_names.update(ref_cache.get(sha, ()))
         lifecycle = {
             "introduced": intro.commit.sha,
             "removed": removed,
