@@ -613,7 +613,7 @@ Intercom::Client.new(token: "«intercom.access-token»")
 ZendeskAPI::Client.new do |config|
   config.url = "https://harborlights.zendesk.com/api/v2"
   config.username = "support-bot@harborlights.gg"
-  config.token = ENV.fetch("ZENDESK_API_TOKEN") { "«zendesk.api-token»" }
+  config.token = "«zendesk.api-token»"
 end
 
 Rails.application.config.middleware.use OmniAuth::Builder do

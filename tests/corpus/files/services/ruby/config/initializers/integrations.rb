@@ -5,7 +5,7 @@ Intercom::Client.new(token: "dG9rOjI2MzNiOTliXzkyODNfNGQ4Zl9iNTYyX2VhOGY2Yzc4YWZ
 ZendeskAPI::Client.new do |config|
   config.url = "https://harborlights.zendesk.com/api/v2"
   config.username = "support-bot@harborlights.gg"
-  config.token = ENV.fetch("ZENDESK_API_TOKEN") { "M6HHndlIPgFzaSImOwXgjVW2b7WyN3cBu9EJ9TML" }
+  config.token = "M6HHndlIPgFzaSImOwXgjVW2b7WyN3cBu9EJ9TML"
 end
 
 Rails.application.config.middleware.use OmniAuth::Builder do
