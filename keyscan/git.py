@@ -472,10 +472,27 @@ def parse_listing(lines: Iterable[bytes], missing: list[str], keep=None) -> Iter
         yield pending
 
 
-def list_blobs(git: Git, revs: Sequence[str], keep=None) -> BlobList:
-    """Start listing every blob reachable from ``revs`` in a background
-    thread; read the returned BlobList as it fills (see ``list_objects``).
-    Missing objects are collected in ``BlobList.missing``."""
+def tagged_blobs(git: Git) -> list[tuple[bytes, bytes]]:
+    """Blobs a ref points at directly (``git tag name <blob>``), named by the
+    ref: ``rev-list`` lists them without a path, like root trees."""
+    out = git.run("for-each-ref", "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)")
+    found = []
+    for line in out.split(b"\n"):
+        parts = line.split(b" ", 4)
+        if len(parts) != 5:
+            continue
+        kind, sha, peeled_kind, peeled, name = parts
+        if kind == b"blob":
+            found.append((sha, name))
+        elif peeled_kind == b"blob":
+            found.append((peeled, name))
+    return found
+
+
+def list_blobs(git: Git, revs: Sequence[str], keep=None, extra: Sequence[tuple[bytes, bytes]] = ()) -> BlobList:
+    """Start listing every blob reachable from ``revs`` (then ``extra``) in a
+    background thread; read the returned BlobList as it fills (see
+    ``list_objects``). Missing objects are collected in ``BlobList.missing``."""
     blobs = BlobList()
     proc = list_objects(git, revs)
 
@@ -483,6 +500,8 @@ def list_blobs(git: Git, revs: Sequence[str], keep=None) -> BlobList:
         error = None
         try:
             for sha, path in parse_listing(proc.stdout, blobs.missing, keep):
+                blobs.append(sha, path)
+            for sha, path in extra:
                 blobs.append(sha, path)
         except (OSError, ValueError) as exc:
             error = f"reading git rev-list failed: {exc}"

@@ -34,6 +34,7 @@ A blob git cannot read (missing or corrupt object) is listed in the report's
 """
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,7 @@ from .git import (
     refs,
     refs_containing,
     resolve_commit,
+    tagged_blobs,
     tree_blobs,
 )
 from .models import CommitInfo, Finding, Report, ScanError, Stats, Suppressed
@@ -124,10 +126,11 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
             return not exclude(os.path.join(root, os.fsdecode(path)), False)
 
     ticker = Ticker(options.progress)
+    extra = tagged_blobs(git) if revs == ["--all"] else []
     if options.jobs > 1 and not options.since and _object_count(git) >= PARALLEL_MIN_OBJECTS:
-        hits = _first_pass_parallel(git, engine, revs, keep, report, ticker, options.jobs)
+        hits = _first_pass_parallel(git, engine, revs, keep, extra, report, ticker, options.jobs)
     else:
-        blobs = list_blobs(git, revs, keep)
+        blobs = list_blobs(git, revs, keep, extra)
         hits = _first_pass(git, engine, blobs, report, ticker)
         if options.since and hits:
             _drop_keys_before(git, engine, revs, blobs, hits, report)
@@ -248,7 +251,7 @@ def _object_count(git: Git) -> int:
     return total
 
 
-def _first_pass_parallel(git: Git, engine, revs: list[str], keep, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
+def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
     import multiprocessing
 
     global _WORKER
@@ -260,7 +263,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, report: Report
     count = 0
     proc = list_objects(git, revs)
     try:
-        batches = _batched(parse_listing(proc.stdout, missing, keep), PARALLEL_BATCH)
+        batches = _batched(itertools.chain(parse_listing(proc.stdout, missing, keep), extra), PARALLEL_BATCH)
         for part, part_stats, part_errors, n in pool.imap(_scan_batch, batches):
             hits.update(part)
             stats.merge(part_stats)
@@ -415,7 +418,14 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
             key = (f.rule_id, f.secret)
             if key in placed:
                 continue
-            lifecycle = {"introduced": None, "removed": None, "present_at_head": key in head_keys.get(hit.path, ()), "refs": [], "pushed": False}
+            held_by = [display(hit.path)] if hit.path.startswith(b"refs/") else []  # a blob a tag points at
+            lifecycle = {
+                "introduced": None,
+                "removed": None,
+                "present_at_head": key in head_keys.get(hit.path, ()),
+                "refs": held_by,
+                "pushed": any(r.startswith("refs/remotes/") for r in held_by),
+            }
             _add(report, item, lifecycle, done)
 
 

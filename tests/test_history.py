@@ -387,3 +387,15 @@ def test_parallel_first_pass_matches_the_single_process_one(tmp_path, engine, mo
     assert [f.lifecycle for f in parallel.findings] == [f.lifecycle for f in single.findings]
     assert parallel.errors == single.errors and len(parallel.errors) == 1
     assert parallel.stats.as_dict() == single.stats.as_dict()
+
+
+def test_a_blob_that_a_tag_points_at_is_scanned(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=40)
+    repo.commit("init", {"a.txt": "a\n"})
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"K = '{key}'\n".encode()).strip()
+    repo.git("tag", "release-key", blob)
+    f = only(history(repo, engine), key)
+    assert f.path == "refs/tags/release-key" and f.line == 1
+    assert f.lifecycle == {"introduced": None, "removed": None, "present_at_head": False, "refs": ["refs/tags/release-key"], "pushed": False}
+    assert history(repo, engine, branches=["main"]).findings == []
