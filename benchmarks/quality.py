@@ -14,12 +14,15 @@ Scoring (see benchmarks/README-quality.md):
   a label no finding matches is a false negative of the label's rule.
 * peers (their rule names differ): a finding covers a label when the paths
   are equal, its lines overlap the label's lines, and its reported secret
-  overlaps the labelled one (one contains the other, or they share 8
-  characters in a row); inside a labelled multi-line block (a PEM key, a
-  service-account file) any finding covers it. A finding covering no label is
+  overlaps the labelled one, its encoded form in the file, or the text in its
+  base64 segments (one contains the other, or they share 8 characters in a
+  row); inside a labelled multi-line block (a PEM key, a service-account
+  file) any finding covers it. A finding covering no label is
   a false positive; one covering only publishable labels (keys vendors ship
   to browsers, which peers do not claim to find) is not counted either way,
   and peer recall is over the other labels.
+* both: values labels.toml lists as tolerated (identifiers that accompany a
+  secret, such as a Twilio API key SID) are not scored either way.
 
 Peers are found on PATH or given with --gitleaks/--betterleaks/--kingfisher
 (or KEYSCAN_BENCH_GITLEAKS, ...); a peer that is not installed is skipped.
@@ -52,6 +55,19 @@ class Label:
     end_line: int
     rule: str
     secret: str
+    encoded: str = ""  # the text in the file, when the key is base64-encoded there
+    block: tuple[int, int] | None = None  # lines of a credential document (service-account file)
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        return self.block or (self.line, self.end_line)
+
+
+@dataclass(frozen=True)
+class Tolerated:
+    path: str
+    line: int
+    value: str
 
 
 @dataclass(frozen=True)
@@ -86,10 +102,26 @@ class Score:
     false_positives: list[Found] = field(default_factory=list)
 
 
-def load_labels(corpus: Path = CORPUS) -> list[Label]:
+def _load(corpus: Path) -> dict:
     with open(corpus / "labels.toml", "rb") as fh:
-        doc = tomllib.load(fh)
-    return [Label(s["path"], s["line"], s.get("end_line", s["line"]), s["rule"], s["secret"]) for s in doc.get("secret", [])]
+        return tomllib.load(fh)
+
+
+def load_labels(corpus: Path = CORPUS) -> list[Label]:
+    return [
+        Label(s["path"], s["line"], s.get("end_line", s["line"]), s["rule"], s["secret"], s.get("encoded", ""), tuple(s["block"]) if "block" in s else None)
+        for s in _load(corpus).get("secret", [])
+    ]
+
+
+def load_tolerated(corpus: Path = CORPUS) -> list[Tolerated]:
+    return [Tolerated(t["path"], t["line"], t["value"]) for t in _load(corpus).get("tolerated", [])]
+
+
+def drop_tolerated(found: list[Found], tolerated: list[Tolerated]) -> tuple[list[Found], int]:
+    """Findings of values the labels tolerate (identifiers beside a secret) are not scored."""
+    keep = [f for f in found if not any(t.path == f.path and f.line <= t.line <= f.end_line and _overlaps(f.secret, t.value) for t in tolerated)]
+    return keep, len(found) - len(keep)
 
 
 # --------------------------------------------------------------------- keyscan
@@ -158,6 +190,33 @@ def score_exact(labels: list[Label], found: list[Found]) -> Score:
 # ----------------------------------------------------------------------- peers
 
 
+def _decoded_parts(secret: str) -> list[str]:
+    """Text hidden in a token's base64 segments (a JWT's claims), which some
+    scanners decode and report instead of the token."""
+    import base64
+    import binascii
+    import re
+
+    out = []
+    for part in re.split(r"[.:_]", secret):
+        if len(part) < 16:
+            continue
+        try:
+            out.append(base64.urlsafe_b64decode(part.replace("+", "-").replace("/", "_") + "=" * (-len(part) % 4)).decode("utf-8"))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def covers(found_secret: str, label: Label) -> bool:
+    if label.block or label.end_line > label.line:
+        return True
+    for text in (label.secret, label.encoded, *_decoded_parts(label.secret)):
+        if _overlaps(found_secret, text):
+            return True
+    return False
+
+
 def _overlaps(a: str, b: str) -> bool:
     if not a or not b:
         return False
@@ -180,9 +239,10 @@ def score_cover(labels: list[Label], found: list[Found], publishable: set[str]) 
     for f in found:
         hits = []
         for lb in by_path.get(f.path, ()):
-            if f.line > lb.end_line or f.end_line < lb.line:
+            first, last = lb.lines
+            if f.line > last or f.end_line < first:
                 continue
-            if lb.end_line > lb.line or _overlaps(f.secret, lb.secret):
+            if covers(f.secret, lb):
                 hits.append(lb)
         if not hits:
             score.overall.fp += 1
@@ -219,8 +279,8 @@ def _rel(path: str, files_dir: Path) -> str:
         return p.as_posix()
 
 
-def run_gitleaks_like(binary: str, files_dir: Path) -> list[Found]:
-    """gitleaks and betterleaks: `dir` scan, JSON report (File, StartLine, EndLine, RuleID, Secret)."""
+def run_gitleaks(binary: str, files_dir: Path) -> list[Found]:
+    """gitleaks 8: `dir` scan, JSON report (File, StartLine, EndLine, RuleID, Secret)."""
     with tempfile.TemporaryDirectory(prefix="keyscan-quality-") as tmp:
         report = Path(tmp) / "report.json"
         cmd = [binary, "dir", str(files_dir), "--report-format", "json", "--report-path", str(report), "--exit-code", "0", "--no-banner", "--log-level", "error"]
@@ -234,22 +294,37 @@ def run_gitleaks_like(binary: str, files_dir: Path) -> list[Found]:
     return out
 
 
+def run_betterleaks(binary: str, files_dir: Path) -> list[Found]:
+    """betterleaks 2.x: `betterleaks PATH -o report.json` (findings[].location, findings[].match)."""
+    with tempfile.TemporaryDirectory(prefix="keyscan-quality-") as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [binary, str(files_dir), "-o", str(report), "--exit-code", "0", "--no-banner", "--log-level", "error", "--no-color"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not report.exists():
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+        data = json.loads(report.read_text() or "{}")
+    out = []
+    for item in data.get("findings") or []:
+        loc, match = item.get("location", {}), item.get("match", {})
+        line = int(loc.get("start_line") or 0)
+        out.append(Found(_rel(loc.get("path", ""), files_dir), line, int(loc.get("end_line") or line), item.get("rule_id", "?"), match.get("value") or match.get("full") or ""))
+    return out
+
+
 def run_kingfisher(binary: str, files_dir: Path) -> list[Found]:
     """kingfisher: `scan PATH --format json` (one JSON document, or JSON lines)."""
     cmd = [binary, "scan", str(files_dir), "--format", "json", "--no-update-check", "--git-history", "none", "--no-validate"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode not in (0, 200, 205) and not proc.stdout.strip():
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
-    text = proc.stdout.strip()
     items: list = []
-    try:
-        doc = json.loads(text) if text else []
-        items = doc if isinstance(doc, list) else doc.get("findings", [doc])
-    except json.JSONDecodeError:
-        for line in text.splitlines():
-            line = line.strip()
-            if line.startswith("{"):
-                items.append(json.loads(line))
+    for line in proc.stdout.splitlines():  # a report document, then a summary line
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        doc = json.loads(line)
+        if isinstance(doc.get("findings"), list):
+            items.extend(doc["findings"])
     out = []
     for item in items:
         rule = item.get("rule", {}) if isinstance(item.get("rule"), dict) else {"id": item.get("rule")}
@@ -262,7 +337,7 @@ def run_kingfisher(binary: str, files_dir: Path) -> list[Found]:
     return out
 
 
-PEERS = {"gitleaks": run_gitleaks_like, "betterleaks": run_gitleaks_like, "kingfisher": run_kingfisher}
+PEERS = {"gitleaks": run_gitleaks, "betterleaks": run_betterleaks, "kingfisher": run_kingfisher}
 
 
 def peer_version(binary: str) -> str:
@@ -302,8 +377,10 @@ def corpus_main(args) -> int:
     files_dir = Path(args.corpus) / "files"
     labels = load_labels(Path(args.corpus))
     started = time.perf_counter()
+    tolerated = load_tolerated(Path(args.corpus))
     found, classes = keyscan_corpus(files_dir, args.rules)
     found, dupes = dedupe(found)
+    found, _ = drop_tolerated(found, tolerated)
     took = time.perf_counter() - started
     score = score_exact(labels, found)
     if not args.quiet:
@@ -317,11 +394,11 @@ def corpus_main(args) -> int:
         print_misses(score)
     if args.peers:
         publishable = {r for r, c in classes.items() if c == "publishable"}
-        compare(labels, found, publishable, files_dir, args)
+        compare(labels, found, publishable, files_dir, args, tolerated)
     return 0
 
 
-def compare(labels, keyscan_found, publishable, files_dir, args) -> None:
+def compare(labels, keyscan_found, publishable, files_dir, args, tolerated) -> None:
     rows = [("keyscan", "(this checkout)", score_cover(labels, keyscan_found, publishable), len(keyscan_found), None)]
     for name, runner in PEERS.items():
         binary = _which(name, getattr(args, name))
@@ -334,7 +411,9 @@ def compare(labels, keyscan_found, publishable, files_dir, args) -> None:
         except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
             print(f"{name}: failed: {exc}")
             continue
-        rows.append((name, peer_version(binary), score_cover(labels, found, publishable), len(found), time.perf_counter() - started))
+        took = time.perf_counter() - started
+        found, _ = drop_tolerated(found, tolerated)
+        rows.append((name, peer_version(binary), score_cover(labels, found, publishable), len(found), took))
     n = sum(1 for lb in labels if lb.rule not in publishable)
     print()
     print(f"Same corpus, scored by coverage of the {n} non-publishable labels (see the module docstring):")

@@ -413,7 +413,7 @@ KEYS: dict[str, KeyFn] = {
         "{A:32}", b64="{b:43}=", hex="{h:64}", hex128="{h:128}", mixed="{A:12}-{A:10}.{A:8}",
         django="{j:50}", pinata="{h:20}",
     ),
-    "github.personal-access-token": same(lambda g, v: github_token(g, "ghp_")),
+    "github.personal-access-token": lambda g, v: (lambda k: (b64("ada-harbor:" + k), k) if v == "docker" else (k, k))(github_token(g, "ghp_")),
     "github.oauth-access-token": same(lambda g, v: github_token(g, "gho_")),
     "github.app-user-token": same(lambda g, v: github_token(g, "ghu_")),
     "github.app-installation-token": same(lambda g, v: github_token(g, "ghs_")),

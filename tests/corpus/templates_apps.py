@@ -356,7 +356,7 @@ from slack_sdk import WebClient
 
 TWILIO_ACCOUNT_SID = "AC«~hex:32»"
 TWILIO_AUTH_TOKEN = "«twilio.auth-token»"
-TWILIO_API_KEY_SID = "SK«~hex:32»"
+TWILIO_API_KEY_SID = "SK«?~hex:32»"
 TWILIO_API_SECRET = "«twilio.api-key-secret»"
 twilio = Client(TWILIO_API_KEY_SID, TWILIO_API_SECRET, TWILIO_ACCOUNT_SID)
 

@@ -793,7 +793,7 @@ FILES["home/.docker/config.json"] = """\
       "auth": "«docker.hub-access-token:auth»"
     },
     "ghcr.io": {
-      "auth": "«~b64:60»"
+      "auth": "«github.personal-access-token:docker»"
     }
   },
   "credsStore": "desktop"

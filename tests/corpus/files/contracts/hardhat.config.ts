@@ -8,20 +8,20 @@ const config: HardhatUserConfig = {
   networks: {
     immutableZkevmTestnet: {
       url: "https://rpc.testnet.immutable.com",
-      accounts: ["0x4a1ba8c2692a6c7f70e99d0b4e76ab9f6fa46421736c9ed4a8e93eed26102fbd", process.env.PRIVATE_KEY ?? ""],
+      accounts: ["0xd460a8a18eefcbebbc438b00eef413e616c3b3dd60844a1ba8c2692a6c7f70e9", process.env.PRIVATE_KEY ?? ""],
     },
     sepolia: {
-      url: "https://sepolia.infura.io/v3/81dd3ebc0a49efddfd2b36aeed4415e9",
+      url: "https://sepolia.infura.io/v3/9d0b4e76ab9f6fa46421736c9ed4a8e9",
       accounts: process.env.PRIVATE_KEY ? [process.env.PRIVATE_KEY] : [],
     },
     base: {
-      url: "https://base-mainnet.g.alchemy.com/v2/bjXOYBOVB6sJSMLYbatvIByaqz4ok5C5",
+      url: "https://base-mainnet.g.alchemy.com/v2/p673kzeal9T2Jf20n5UYdOqL6_20-1jT",
       accounts: { mnemonic: process.env.MNEMONIC ?? "" },
     },
   },
   etherscan: {
     apiKey: {
-      mainnet: "MK8EWV71YINL09LUZEPAN4N7FJEHMRB1BB",
+      mainnet: "GMV330I9IDK2SAEYUZNUX7N3JRWTSZAAJK",
       base: process.env.BASESCAN_API_KEY ?? "",
     },
   },

@@ -7,16 +7,16 @@ const DEFAULT_ADMIN_ROLE = "0x00000000000000000000000000000000000000000000000000
 
 async function main() {
   const provider = new ethers.JsonRpcProvider("https://rpc.testnet.immutable.com");
-  const minter = new ethers.Wallet("5a982d6d495cdf75b702d5306bdd60e1909206b1394cb566095bdfb9e4b9df01", provider);
-  const recovered = ethers.Wallet.fromPhrase("hint plastic service clarify master occur duty oppose nation wrap evolve include deposit group immune mask protect choice smoke practice crouch hazard enemy minute");
+  const minter = new ethers.Wallet("866046e32e7e652badc465d5ac2706f62423680d005a982d6d495cdf75b702d5", provider);
+  const recovered = ethers.Wallet.fromPhrase("brand daring ketchup cricket seek consider kitchen uniform hedgehog museum about coil orient ridge coffee jump alone pen shallow attack few suit captain suggest");
   const client = new blockchainData.BlockchainData({
     baseConfig: {
       environment: immutableConfig.Environment.SANDBOX,
-      apiKey: "sk_imapik-ROqp6QpIx9TwmwGXAg0n_66d887",
-      publishableKey: "pk_imapik-2c0luRvYe9ly7iIGGRNQ",
+      apiKey: "sk_imapik-7YVgtjQyUMxlKnnYa6SU_95bdfb",
+      publishableKey: "pk_imapik-MsC2jwtB5FbdA1WeLImK",
     },
   });
-  const txHash = "0xc830e50b6ac0c6eca5ba0b17cc516cd8c6382090dfba39362ac93323e5c8694d";
+  const txHash = "0x4b76d806a8f877bb6bd3666d88715aa25c4c830e50b6ac0c6eca5ba0b17cc516";
   const receipt = await provider.getTransactionReceipt(txHash);
   console.log(receipt?.blockHash, await minter.getAddress(), recovered.address, MINTER_ROLE, DEFAULT_ADMIN_ROLE);
   await client.listCollections({ chainName: "imtbl-zkevm-testnet" });

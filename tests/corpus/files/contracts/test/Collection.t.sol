@@ -6,7 +6,7 @@ import {Collection} from "../src/Collection.sol";
 
 contract CollectionTest is Test {
     bytes32 constant MINTER_ROLE = keccak256("MINTER_ROLE");
-    bytes32 constant ROOT = 0xae550b018969e627e5aaa888192599478b1af167b6c62a7f45c71db18b86e5bc;
+    bytes32 constant ROOT = 0x5cd6ea5dae550b018969e627e5aaa888192599478b1af167b6c62a7f45c71db1;
     uint256 internal ownerPrivateKey = 0xA11CE;
     address internal owner = vm.addr(ownerPrivateKey);
     Collection internal c;

@@ -7,4 +7,4 @@ client.on('messageCreate', (msg) => {
   if (msg.content === '!status') msg.reply('All systems normal');
 });
 
-client.login('NTM4OTg1MzM2NzkyOTMyNDMy.IgIs9R.RbF-6r8xmeGg3USJ_hQj2bZqRs1q3oma-DRK4M');
+client.login('MTMzMzkyOTkzODg4NTcyMjY0Nw.ZD4KHo.zyIgIs9RRbF-6r8xmeGg3USJ_hQj2bZqRs1q3o');
