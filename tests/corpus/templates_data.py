@@ -70,6 +70,8 @@ FILES["notebooks/churn-analysis.ipynb"] = json.dumps(_NOTEBOOK, indent=1, ensure
 FILES["apps/storefront/.next/static/chunks/app/page-4f9a1c2e.js"] = (
     '"use strict";(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[931],{7421:function(e,t,n){n.d(t,{default:function(){return eG}});'
     'var r=n(5893),o=n(7294),i=n(4298),a=n.n(i),O2={};O2.ERC1155TokenReceiver__factory=O2.ERC1155__factory;O2.IERC20Permit__factory=O2.ERC20__factory;'
+    'Gr.getPresentItemAmount=Gr.isCriteriaItem=Gr.isErc1155Item=void 0;S2.ERC721TokenReceiver__factory=S2.ERC721__factory=void 0;'
+    'var w={token:"«~addr»",tokenContract:"«~addr»",amount:"1000000000000000000"};'
     'let s={apiKey:t.apiKey,accessToken:this.accessToken,tokenSecretKey:e.tokenSecretKey,password:n.password,secret:r.secret||"",clientSecret:o.clientSecret};'
     'const l="«stripe.publishable-key»",c="«supabase.anon-jwt»",u={supabaseUrl:"https://qvhtmzkwpfjrnlbcodse.supabase.co",supabaseKey:c};'
     'var d={NEXT_PUBLIC_POSTHOG_KEY:"«posthog.project-api-key»",NEXT_PUBLIC_MAPBOX_TOKEN:"«mapbox.public-token»",NEXT_PUBLIC_IMMUTABLE_API_KEY:"«immutable.secret-key»",'
@@ -426,4 +428,22 @@ end
 
 Order.create!(user: admin, external_ref: "«~uuid»", checksum: "«~sha256»")
 ApiClient.create!(name: "storybook", secret_digest: Digest::SHA256.hexdigest("«~uuid»"))
+"""
+
+FILES["apps/storefront/src/types/api.d.ts"] = """\
+export interface CreateSessionRequest {
+  ClientRequestToken: NonEmptyMaxLength64String;
+  AccessToken: SensitiveString256;
+  RefreshToken?: SensitiveString256;
+  ApiKey: ApiKeyValue32Chars;
+}
+export declare const SECRET_NAME: "orders/signing-secret";
+"""
+
+FILES["services/ruby/log/development.log"] = """\
+Started POST "/orders" for 127.0.0.1 at 2025-11-02 10:14:03 +0000
+Processing by OrdersController#create as HTML
+  Parameters: {"authenticity_token"=>"«~b64:86»==", "order"=>{"sku"=>"HL-GEN-001", "quantity"=>"1"}, "commit"=>"Buy"}
+  User Load (0.4ms)  SELECT "users".* FROM "users" WHERE "users"."id" = $1 LIMIT $2  [["id", 42], ["LIMIT", 1]]
+Completed 302 Found in 38ms (ActiveRecord: 4.1ms | Allocations: 9120)
 """

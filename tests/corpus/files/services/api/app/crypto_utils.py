@@ -4,7 +4,7 @@ import secrets
 
 # Known-answer tests for our HMAC wrapper (RFC 4231 test case 2 style, our own vectors).
 KAT_KEY = b"Jefe"
-KAT_EXPECTED = "c2fc68c6cd2a327c0f3578763f066cd6027bb7a282cd9298e691fc37550ace8a"
+KAT_EXPECTED = "d94277204b0e9e2fd198a43c6414f86b8becfac87124f7088c8dcc97a4a1c35d"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 

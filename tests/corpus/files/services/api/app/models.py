@@ -2,7 +2,7 @@ from django.db import models
 
 
 class ApiKey(models.Model):
-    id = models.UUIDField(primary_key=True, default="1f67fac6-597a-4897-a000-422e50bd15b3")
+    id = models.UUIDField(primary_key=True, default="c149632e-0d32-4e14-a448-01f169e641fb")
     prefix = models.CharField(max_length=8)
     secret_hash = models.CharField(max_length=64)
     token_type = models.CharField(max_length=16, default="bearer")

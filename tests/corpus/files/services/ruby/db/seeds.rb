@@ -4,5 +4,5 @@ admin = User.find_or_create_by!(email: "admin@harborlights.test") do |u|
   u.api_token = SecureRandom.hex(32)
 end
 
-Order.create!(user: admin, external_ref: "c6414f86-b8be-4fac-9712-4f7088c8dcc9", checksum: "a4a1c35dc149632e0d324e14044801f169e641fb9f48148b61b6e2356002a00b")
-ApiClient.create!(name: "storybook", secret_digest: Digest::SHA256.hexdigest("417ad03d-9e13-43d6-882c-af7dc075128a"))
+Order.create!(user: admin, external_ref: "cf1be0aa-e9ed-4d69-b8b6-ae0a6c3585d1", checksum: "0b0b857a15aa148ff55060579c3b2410da44b671213aa0df62f305d69e801d34")
+ApiClient.create!(name: "storybook", secret_digest: Digest::SHA256.hexdigest("f8771ea8-16c8-48b8-a2e6-cc22ac39293d"))

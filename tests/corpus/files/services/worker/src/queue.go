@@ -9,7 +9,7 @@ import (
 const (
 	defaultQueue   = "orders"
 	tokenHeader    = "X-Worker-Token"
-	traceParentHex = "5ba6d264c6fc2b434948f494f7018766"
+	traceParentHex = "f48148b61b6e2356002a00b417ad03d9"
 )
 
 type Config struct {
@@ -22,4 +22,4 @@ func load() Config {
 	return Config{Token: os.Getenv("WORKER_TOKEN"), Password: os.Getenv("QUEUE_PASSWORD"), APIKey: os.Getenv("API_KEY")}
 }
 
-var runID = uuid.MustParse("f4adca46-c5d9-4277-804b-0e9e2fd198a4")
+var runID = uuid.MustParse("e1333d60-82ca-47dc-b751-28a117ed973a")
