@@ -100,13 +100,14 @@ class Finding:
     description: str = ""
     references: tuple[str, ...] = ()
     prev_line_text: str = ""  # the line before, for keyscan:allow-next-line (never reported)
+    repository: str | None = None  # `keyscan audit`: the repository it was found in (None elsewhere)
 
     @property
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.rule_id, self.fingerprint)
+        return (self.repository or "", self.path, self.line, self.column, self.rule_id, self.fingerprint)
 
 
 class Suppressed(NamedTuple):
@@ -122,6 +123,7 @@ class ScanError(NamedTuple):
     kind: str  # "timeout", "read", "decode", "git", "sourcemap", "archive", ...
     message: str
     rule_id: str | None = None
+    repository: str | None = None  # `keyscan audit`: the repository concerned (None elsewhere)
 
 
 @dataclass

@@ -46,6 +46,8 @@ def finding_dict(f: Finding, redact: bool) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "source": f.source,
     }
+    if f.repository is not None:
+        out = {"repository": f.repository, **out}
     if f.original:
         out["original"] = f.original
     if f.env_var:

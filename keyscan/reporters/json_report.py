@@ -19,7 +19,7 @@ def report_dict(report: Report, options: RenderOptions) -> dict:
             dict(finding_dict(s.finding, options.redact), suppression={"reason": s.reason, "detail": s.detail})
             for s in report.suppressed
         ],
-        "errors": [e._asdict() for e in report.errors],
+        "errors": [{k: v for k, v in e._asdict().items() if k != "repository" or v is not None} for e in report.errors],
         "stats": report.stats.as_dict(),
     }
 
