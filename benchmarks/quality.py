@@ -434,15 +434,24 @@ def fp_scan_main(args) -> int:
     started = time.perf_counter()
     report, _ = keyscan_report(args.fp_scan, args.rules, jobs=args.jobs)
     took = time.perf_counter() - started
+    seen: set = set()
+    findings = []
+    for f in report.findings:  # one finding per path, line, rule and secret (see dedupe)
+        key = (f.path, f.line, f.rule_id, f.secret)
+        if key not in seen:
+            seen.add(key)
+            findings.append(f)
+    dupes = len(report.findings) - len(findings)
     mb = report.stats.bytes_scanned / 1e6
-    per100 = len(report.findings) / mb * 100 if mb else 0.0
-    by_rule = Counter(f.rule_id for f in report.findings)
-    print(f"{len(report.findings)} findings in {report.stats.files_scanned} files, {mb:.1f} MB: {per100:.2f} findings per 100 MB ({took:.0f}s)")
+    per100 = len(findings) / mb * 100 if mb else 0.0
+    by_rule = Counter(f.rule_id for f in findings)
+    print(f"{len(findings)} findings in {report.stats.files_scanned} files, {mb:.1f} MB: {per100:.2f} findings per 100 MB ({took:.0f}s)"
+          + (f"; {dupes} duplicates counted once" if dupes else ""))
     for rule, count in by_rule.most_common():
         print(f"  {count:5}  {rule}")
     if args.list:
         with open(args.list, "w", encoding="utf-8") as fh:
-            for f in report.findings:
+            for f in findings:
                 fh.write(json.dumps({"rule": f.rule_id, "path": f.path, "line": f.line, "secret": f.secret, "text": f.line_text[:300]}) + "\n")
         print(f"findings written to {args.list} (full secrets: keep this file out of the repository)")
     return 0

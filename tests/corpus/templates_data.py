@@ -447,3 +447,26 @@ Processing by OrdersController#create as HTML
   User Load (0.4ms)  SELECT "users".* FROM "users" WHERE "users"."id" = $1 LIMIT $2  [["id", 42], ["LIMIT", 1]]
 Completed 302 Found in 38ms (ActiveRecord: 4.1ms | Allocations: 9120)
 """
+
+FILES["services/api/tests/test_auth.py"] = """\
+import pytest
+
+from app.auth import hash_password, verify_password
+
+TEST_PASSWORD = "Sup3r-P@ssw0rd!2024"
+WRONG_PASSWORD = "not-the-password"
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "mac"])
+def test_round_trip(token_type):
+    hashed = hash_password(TEST_PASSWORD)
+    assert verify_password(TEST_PASSWORD, hashed)
+    assert not verify_password(WRONG_PASSWORD, hashed)
+"""
+
+FILES["services/worker/build/semconv.js"] = """\
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.ATTR_SECRET_STORE_KIND = exports.ATTR_K8S_VOLUME_TYPE_VALUE_PERSISTENT_VOLUME_CLAIM = exports.ATTR_TOKEN_USAGE_INPUT = void 0;
+exports.ATTR_TOKEN_USAGE_INPUT = "gen_ai.usage.input_tokens";
+"""
