@@ -16,16 +16,16 @@ terraform {
 
 provider "aws" {
   region     = "eu-west-1"
-  access_key = "AKIAISET04XQAPH1NVDN"
-  secret_key = "dkwI+dMnw5VsmFDOEomwe1ADphqcmoV2mkjFVZZO"
+  access_key = "AKIARWISET26XQAPH3NV"
+  secret_key = "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"
 }
 
 provider "digitalocean" {
-  token = "dop_v1_dc11803fbd5ebd9bf8a435bc6ceee36ac566d2a791feac697248f90ea3e7e05d"
+  token = "dop_v1_cadc11803fbd5ebd9bf8a435bc6ceee36ac566d2a791feac697248f90ea3e7e0"
 }
 
 provider "cloudflare" {
-  api_token = "cfut_LIYF2ppxboTziEKonpHd9koWd7a3OGkwZK4RjzV48c3b981d"
+  api_token = "cfut_kALIYF2ppxboTziEKonpHd9koWd7a3OGkwZK4Rjz8c3b981d"
 }
 
 provider "linode" {

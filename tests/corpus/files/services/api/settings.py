@@ -29,7 +29,7 @@ DATABASES = {
 CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "rediss://default:HiFrdCY4OQlIuOIvFQN4@redis-17402.c250.eu-central-1-1.ec2.redns.redis-cloud.com:17402/1"}}
 CELERY_BROKER_URL = "amqps://worker:KMmM7fYkeRCylnQqlcH8@b-7d1e.mq.eu-west-1.amazonaws.com:5671/%2F"
 
-AWS_ACCESS_KEY_ID = "AKIAOE1OFDXWWWYLJKQ3"
+AWS_ACCESS_KEY_ID = "AKIAOE3OFDXWWWYLJKQ5"
 AWS_SECRET_ACCESS_KEY = "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"
 AWS_STORAGE_BUCKET_NAME = "harbor-orders-exports"
 AWS_S3_REGION_NAME = "eu-west-1"

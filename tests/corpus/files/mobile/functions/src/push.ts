@@ -2,7 +2,7 @@ import * as functions from "firebase-functions";
 import fetch from "node-fetch";
 
 // Legacy FCM HTTP API (to be migrated to v1)
-const FCM_SERVER_KEY = "AAAAkw0_CO0:APA91bEUlsS-T5djfB5XyDbuiL8lNyzgVYOm-zBrMhdIJ4x58yQxi2HvWOt0MmfMFQMKBoNmyDfyPySXUA3o_3vFFv3crMiy6GRvLiDaiuUXZkGAcNli-QUGZXdojBIWCxushQ5ZrPIS";
+const FCM_SERVER_KEY = "AAAAxwkw0_C:APA91bO0EUlsS-T5djfB5XyDbuiL8lNyzgVYOm-zBrMhdIJ4x58yQxi2HvWOt0MmfMFQMKBoNmyDfyPySXUA3o_3vFFv3crMiy6GRvLiDaiuUXZkGAcNli-QUGZXdojBIWCxushQ5ZrP";
 
 export const notifyOrderShipped = functions.firestore.document("orders/{id}").onUpdate(async (change) => {
   const after = change.after.data();
