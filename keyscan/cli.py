@@ -2,7 +2,8 @@
 exit codes: options -> library call -> reporter -> exit code.
 
 Exit codes: 0 nothing at or above the gate, 1 findings at or above it,
-2 usage/config/input error, 130 interrupted (143 on SIGTERM).
+2 usage/config/input error, 3 audit incomplete (keyscan audit/merge),
+130 interrupted (143 on SIGTERM).
 """
 from __future__ import annotations
 
@@ -376,6 +377,232 @@ def staged(repo: str | None, **opts: Any) -> None:
     options = StagedOptions(exclude=settings.config.is_excluded, filters=filters_for(settings))
     report = scan_staged(repo, Engine(settings.ruleset), options)
     raise SystemExit(emit(report, settings))
+
+
+# --- keyscan audit and keyscan merge: many repositories (keyscan/audit/) ---
+
+EXIT_INCOMPLETE = 3  # audit/merge: some repository could not be audited, or not read completely
+
+
+def _shard_option(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    from .audit.shard import parse_spec
+
+    try:
+        return parse_spec(value)
+    except KeyscanError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--shard: "), ctx, param) from None
+
+
+def _emit_audit(report: Report, settings: Settings) -> int:
+    """Write an audit report in every requested format, like emit(): JSON
+    keeps the repository apart from the path, the other formats show it as
+    the path's first part, and the text report starts with the
+    per-repository summary. Exit 3 when the audit is incomplete, else the
+    gate's code."""
+    import dataclasses
+
+    from .atomic import write_atomic
+    from .audit.merge import for_display, incomplete, summary_text
+    from .reporters import RenderOptions, renderer
+
+    options = RenderOptions(
+        redact=True,
+        color=settings.color,
+        show_suppressed=settings.show_suppressed,
+        verbose=settings.verbose,
+        fail_on=settings.fail_on,
+        started=settings.started,
+        finished=_utc_now() if settings.started else None,
+    )
+    shown = for_display(report)
+
+    def render(fmt: str, opts: RenderOptions) -> str:
+        if fmt == "json":
+            return renderer(fmt)(report, opts)
+        text = renderer(fmt)(shown, opts)
+        return summary_text(report) + text if fmt == "text" else text
+
+    for fmt, path in settings.reports:
+        write_atomic(path, _encode(render(fmt, dataclasses.replace(options, color=False))))
+    text = render(settings.fmt, options)
+    if settings.output:
+        write_atomic(settings.output, _encode(text))
+    else:
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(_encode(text))
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    if incomplete(report):
+        return EXIT_INCOMPLETE
+    if gate_failures(report.findings, settings.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, metavar="[REPO]...")
+@click.option("--repos", "repos_file", type=click.Path(dir_okay=False), envvar="KEYSCAN_AUDIT_REPOS", help="File listing repositories, one per line: local paths, clone URLs (https://, ssh://, git@host:org/repo.git) or file:// URLs; '#' starts a comment.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), envvar="KEYSCAN_AUDIT_CACHE", help="Cache folder for the bare copies and the results (default: ~/.cache/keyscan/audit).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True, envvar="KEYSCAN_EXECUTOR", help="local: a process pool on this machine; dask: one task per repository on a dask.distributed cluster (pip install 'keyscan[dask]').")
+@click.option("--jobs", "-j", type=click.IntRange(1, 1024), envvar="KEYSCAN_JOBS", help="Repositories audited at once: local worker processes, or the workers of the dask LocalCluster started when no --scheduler is given (default: the number of cores).")
+@click.option("--scheduler", metavar="ADDRESS", envvar="KEYSCAN_DASK_SCHEDULER", help="The dask scheduler to run on (e.g. tcp://10.0.0.5:8786), with --executor dask.")
+@click.option("--shard", metavar="I/N", callback=_shard_option, envvar="KEYSCAN_SHARD", help="Audit only slice I of N (1-based) of the repositories: one per CI matrix job; keyscan merge combines the reports.")
+@click.option("--fetch-timeout", type=click.FloatRange(1), default=900, show_default=True, envvar="KEYSCAN_FETCH_TIMEOUT", help="Seconds one git fetch may take before that repository fails.")
+@click.option("--progress/--no-progress", default=None, envvar="KEYSCAN_PROGRESS", help="A line per repository on stderr (default: only when stderr is a terminal).")
+@scan_options
+def audit(paths: tuple[str, ...], repos_file: str | None, cache_dir: str | None, executor: str, jobs: int | None, scheduler: str | None, shard: tuple[int, int] | None, fetch_timeout: float, progress: bool | None, **opts: Any) -> None:
+    """Audit the git history of many repositories into one report.
+
+    Each repository is fetched into the cache folder (bare, nothing checked
+    out, hardened git) and audited like `keyscan history`. Results are kept
+    per repository, ref tips and rules: a re-audit scans only repositories
+    whose refs or rules changed, and only their new commits. Settings come
+    from --config (or the .keyscan.toml found from the current folder);
+    its exclude and allow patterns match each repository's own paths.
+
+    Exit 0 when nothing is at or above --fail-on, 1 when something is, 3
+    when the audit is incomplete (a repository could not be fetched or read,
+    or its worker died: see the report's errors; rerun to resume), 2 on bad
+    input, 130 when interrupted (finished repositories stay cached).
+
+    \b
+    Examples:
+      keyscan audit ../api ../web
+      keyscan audit --repos repos.txt -f html -o audit.html --jobs 8
+      keyscan audit --repos repos.txt --shard 2/8 -f json -o shard-2.json
+      keyscan audit --repos repos.txt --executor dask --scheduler tcp://scheduler:8786
+    """
+    from .audit import AuditOptions, ScanSpec
+    from .audit import audit as run_audit
+    from .audit import repos as repos_mod
+    from .audit.cache import default_dir
+    from .audit.shard import select
+    from .engine import Engine
+    from .parallel import default_jobs
+    from .reporters.common import printable
+
+    if opts.get("no_redact"):
+        raise KeyscanError("--no-redact: audit reports are built from a cache that never holds a secret; use keyscan history --no-redact on one repository")
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    listed = [repos_mod.parse(p, "REPO") for p in paths]
+    if repos_file:
+        listed += repos_mod.read_list(repos_file)
+    if not listed:
+        raise click.UsageError("no repositories: name them (keyscan audit ../api ../web) or list them in a file (--repos FILE)")
+    listed, repeats = repos_mod.unique(listed)
+    for r in repeats:
+        click.echo(f"keyscan: warning: {printable(r.identity)} is listed more than once; audited once", err=True)
+    total = len(listed)
+    if shard is not None:
+        listed = select(listed, shard)
+    settings = resolve(opts, ".")
+    cfg = settings.config
+    baseline = None
+    if settings.baseline:
+        from . import baseline as baseline_mod
+
+        baseline = baseline_mod.load(_shown(settings.baseline))
+    spec = ScanSpec(
+        rule_dirs=tuple(str(Path(d).resolve()) for d in (*cfg.rules, *opts.get("rule_dirs", ()))),
+        only=tuple(sorted(set(cfg.only) | set(opts.get("only", ())))),
+        disable=tuple(sorted(set(cfg.disable) | set(opts.get("disable", ())))),
+        ruleset_digest=settings.ruleset.digest,
+        inline=settings.inline_ignores,
+        config=cfg,
+        baseline=baseline,
+    )
+    show = progress if progress is not None else sys.stderr.isatty()
+
+    def progress_line(d: Any) -> None:
+        click.echo(f"keyscan: [{d.count}/{d.total}] {printable(d.repository)}: {d.status} ({printable(d.why)}; {d.blobs:,} blobs, {d.seconds:.1f} s)", err=True)
+
+    options = AuditOptions(
+        cache_dir=cache_dir or default_dir(),
+        executor=executor,
+        jobs=jobs or default_jobs(),
+        scheduler=scheduler,
+        fetch_timeout=fetch_timeout,
+        on_result=progress_line if show else None,
+    )
+    result = run_audit(listed, spec, options, Engine(settings.ruleset))
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(result.statuses.items()))
+    where = f" (shard {shard[0]}/{shard[1]} of {total})" if shard else ""
+    click.echo(f"keyscan: audited {len(listed)} repositor{'y' if len(listed) == 1 else 'ies'}{where} in {result.seconds:.1f} s: {counts or 'none'}", err=True)
+    _warn(result.report)
+    raise SystemExit(_emit_audit(result.report, settings))
+
+
+@cli.command("merge", context_settings=CONTEXT)
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "-f", "fmt", type=click.Choice(_formats()), default="text", envvar="KEYSCAN_FORMAT", help="Report format (default: text).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), envvar="KEYSCAN_OUTPUT", help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", envvar="KEYSCAN_FAIL_ON", help="Exit 1 when a finding is at or above this severity (default: low).")
+@click.option("--report", "extra_reports", multiple=True, metavar="FORMAT=FILE", callback=_report_option, envvar="KEYSCAN_REPORT", help="Also write a report in FORMAT to FILE (repeatable).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), envvar="KEYSCAN_RULES", help="Extra rule folders the audit used (their descriptions go into SARIF and HTML).")
+@click.option("--show-suppressed", is_flag=True, envvar="KEYSCAN_SHOW_SUPPRESSED", help="List suppressed findings in the text report.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", envvar="KEYSCAN_COLOR", help="Colour in the text report.")
+@click.option("--verbose", "-v", is_flag=True, envvar="KEYSCAN_VERBOSE", help="Also list skipped files.")
+@click.option("--timestamps", is_flag=True, envvar="KEYSCAN_TIMESTAMPS", help="Put the merge's time (UTC) in reports that have a place for it.")
+def merge(reports: tuple[str, ...], fmt: str, output: str | None, fail_on: str, extra_reports: tuple[tuple[str, str], ...], rule_dirs: tuple[str, ...], show_suppressed: bool, color: str, verbose: bool, timestamps: bool) -> None:
+    """Combine JSON audit reports (the shards of a CI matrix) into one
+    report, in any format.
+
+    Each REPORT is the output of `keyscan audit --format json`; a repository
+    may appear in only one of them. Exit codes as for keyscan audit: 3 when
+    any shard was incomplete.
+
+    \b
+    Examples:
+      keyscan merge shard-*.json -f html -o audit.html
+      keyscan merge shard-*.json -f sarif -o audit.sarif --report json=audit.json
+    """
+    import json
+
+    from .audit.merge import merge_reports
+    from .audit.serial import from_dict
+    from .config import Config
+    from .rulefile import load_ruleset
+
+    ruleset = load_ruleset([Path(d) for d in rule_dirs])
+    rules_by_id = ruleset.by_id()
+    loaded = []
+    for path in reports:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            raise KeyscanError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise KeyscanError(f"{path}: cannot read ({exc.strerror})") from None
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise KeyscanError(f"{path}: not a JSON report ({type(exc).__name__})") from None
+        loaded.append((path, from_dict(doc, path, rules_by_id)))
+    report = merge_reports(loaded)
+    settings = Settings(
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        baseline=None,
+        redact=True,
+        inline_ignores=True,
+        show_suppressed=show_suppressed,
+        color=color == "always" or (color == "auto" and not output and sys.stdout.isatty() and "NO_COLOR" not in os.environ),
+        verbose=verbose,
+        config=Config(),
+        ruleset=ruleset,
+        reports=_extra_reports({"reports": extra_reports}, output),
+        started=_utc_now() if timestamps else None,
+    )
+    _warn(report)
+    raise SystemExit(_emit_audit(report, settings))
 
 
 @cli.group(context_settings=CONTEXT)
