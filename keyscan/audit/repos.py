@@ -58,8 +58,9 @@ def _trim(path: str) -> str:
     return path.rstrip("/")
 
 
-def parse(entry: str, where: str = "repository") -> Repository:
-    """One repository from a command-line argument or a line of ``--repos``."""
+def parse(entry: str, where: str = "repository", base: str | None = None) -> Repository:
+    """One repository from a command-line argument or a line of ``--repos``;
+    a relative path is relative to ``base`` (default: the working folder)."""
     text = entry.strip()
     if not text:
         raise KeyscanError(f"{where}: empty repository")
@@ -97,14 +98,17 @@ def parse(entry: str, where: str = "repository") -> Repository:
         if not path.strip("/"):
             raise KeyscanError(f"{where}: '{clean(without_credentials(text))}' names no repository path")
         return Repository(host + "/" + path.lstrip("/"), text, "url")
-    real = os.path.realpath(os.path.expanduser(text))
+    path = os.path.expanduser(text)
+    if base is not None and not os.path.isabs(path):
+        path = os.path.join(base, path)
+    real = os.path.realpath(path)
     return Repository(real, real, "path")
 
 
 def read_list(path: str) -> list[Repository]:
     """The repositories listed in ``path``: one per line; blank lines and
     lines starting with ``#`` are skipped, as is a ``# comment`` after the
-    entry."""
+    entry. Relative paths are relative to the list's folder."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -123,7 +127,7 @@ def read_list(path: str) -> list[Repository]:
         line = re.sub(r"\s+#.*$", "", line).strip()
         if not line or line.startswith("#"):
             continue
-        out.append(parse(line, f"{path}:{n}"))
+        out.append(parse(line, f"{path}:{n}", os.path.dirname(os.path.abspath(path))))
     return out
 
 

@@ -2,11 +2,12 @@
 N jobs of a CI matrix each audit one slice.
 
 Each repository has a home shard, ``sha256(identity) mod N``. Shards are
-filled in the order of those hashes; a repository whose home is full (it
-already holds ``ceil(count / N)``) goes to the next shard with room. So:
+filled in the order of those hashes; a repository whose home is full goes
+to the next shard with room, where "full" is ``count // N`` repositories,
+or one more for the first ``count mod N`` shards to reach it. So:
 
-* every repository is in exactly one shard, and no shard has more than
-  ``ceil(count / N)``: balanced to within one repository;
+* every repository is in exactly one shard, and shard sizes differ by at
+  most one;
 * the slices depend only on the set of identities, not on the order of the
   list or on the machine;
 * adding or removing a repository moves only the few whose homes were full
@@ -45,13 +46,19 @@ def _hash(identity: str) -> int:
 
 def assign(identities: Sequence[str], n: int) -> dict[str, int]:
     """identity -> shard (0-based)."""
-    cap = -(-len(identities) // n) if identities else 0
+    unique = sorted(set(identities), key=lambda s: (_hash(s), s))
+    floor, extra = divmod(len(unique), n)  # `extra` shards hold one more
     load = [0] * n
+    full = 0  # shards that hold floor + 1
     out: dict[str, int] = {}
-    for ident in sorted(set(identities), key=lambda s: (_hash(s), s)):
-        home = _hash(ident) % n
-        s = home
-        while load[s] >= cap:
+    for ident in unique:
+        s = _hash(ident) % n
+        while True:
+            if load[s] < floor:
+                break
+            if load[s] == floor and full < extra:
+                full += 1
+                break
             s = (s + 1) % n
         load[s] += 1
         out[ident] = s

@@ -176,6 +176,9 @@ def audit_repository(task: Task) -> dict:
     previous = task.previous if cache_mod.valid_entry(task.previous, repo, digest) else None
     try:
         engine = engine_for(spec)
+    except KeyscanError as exc:
+        return _failed(task, "rules", str(exc), started)
+    try:
         with locked(git_dir):
             snap = update(repo, git_dir, task.fetch_timeout)
             old_errors = bool(previous and previous["report"].get("errors"))
