@@ -43,7 +43,7 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _scan_batch(entries: list[FileEntry]) -> Report:
+def _scan_batch(entries: Iterable[FileEntry]) -> Report:
     from .scan import scan_fragments
     from .sources import fragments_of
 
@@ -90,13 +90,16 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
             merge(report, _scan_batch(head))
             return
     else:
-        merge(report, _scan_batch(list(entries)))
+        merge(report, _scan_batch(entries))
         return
 
     def all_entries() -> Iterator[FileEntry]:
         yield from head
         yield from entries
 
+    warm = getattr(engine, "warm", None)
+    if warm is not None:
+        warm()  # build shared state once, before the workers fork
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(jobs, initializer=_worker_init)
     try:

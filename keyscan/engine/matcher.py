@@ -2,6 +2,7 @@
 validator, placeholder and entropy tests. Pure computation: no I/O."""
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from ..models import Fragment, Match, ScanError
@@ -25,30 +26,54 @@ class Engine:
     def __init__(self, ruleset: RuleSet, *, prefilter: str | None = None, decode: bool = True) -> None:
         self.ruleset = ruleset
         self.rules: tuple[Rule, ...] = ruleset.rules
-        self.prefilter = make_prefilter([r.keywords for r in self.rules], prefilter)
+        self.prefilter = make_prefilter([r.keywords for r in self.rules], prefilter, [r.pattern_source for r in self.rules])
         self.decode = decode
+        # Regex time is reported to the prefilter until its second stage is
+        # built (see prefilter.PatternStage).
+        self._timing = getattr(self.prefilter, "patterns", None) is not None
 
     def candidates(self, data: bytes, path: str) -> list[Rule]:
+        """Rules whose keywords occur in ``data`` and that apply to ``path``."""
         return [self.rules[i] for i in sorted(self.prefilter.candidates(data)) if self.rules[i].applies_to(path)]
+
+    def selected(self, data: bytes, text_of, path: str) -> list[Rule]:
+        """``candidates`` without the rules that cannot match here."""
+        return [self.rules[i] for i in sorted(self.prefilter.select(data, text_of)) if self.rules[i].applies_to(path)]
+
+    def warm(self) -> None:
+        """Get ready for a large scan (called before workers fork)."""
+        self.prefilter.warm()
+        self._timing = False
 
     def scan(self, fragment: Fragment) -> EngineResult:
         matches: list[Match] = []
         placeholders: list[tuple[Match, str]] = []
         errors: list[ScanError] = []
-        rules = self.candidates(fragment.data, fragment.path)
+        rules = self.selected(fragment.data, lambda: fragment.text, fragment.path)
         if rules:
             self._run(rules, fragment, fragment.text, (), None, matches, placeholders, errors)
         if self.decode:
             from ..decode import decoded_variants
 
             for variant in decoded_variants(fragment.text):
-                vrules = self.candidates(variant.text.encode("utf-8", "replace"), fragment.path)
+                vrules = self.selected(variant.text.encode("utf-8", "replace"), lambda: variant.text, fragment.path)
                 if vrules:
                     self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
         return EngineResult(_prefer_specific(matches), placeholders, errors)
 
     def _run(self, rules, fragment, text, kinds, outer, matches, placeholders, errors) -> None:
         timeout = TIMEOUT_BASE + TIMEOUT_PER_MB * len(text) / 1e6
+        if self._timing:
+            began = time.perf_counter()
+            try:
+                self._run_rules(rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout)
+            finally:
+                self.prefilter.spent(time.perf_counter() - began)
+                self._timing = not self.prefilter.patterns.ready
+        else:
+            self._run_rules(rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout)
+
+    def _run_rules(self, rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout) -> None:
         for rule in rules:
             try:
                 for m in rule.pattern.finditer(text, timeout=timeout):

@@ -1,17 +1,37 @@
-"""Keyword prefilter: which rules could match this text at all?
+"""Prefilter: which rules could match this text at all?
 
-Keywords are compared case-insensitively (ASCII), on bytes, before the text is
-decoded, so most files never reach a regex and are never decoded to str.
+Stage 1, keywords. A rule runs only where one of its keywords occurs
+(compared case-insensitively in ASCII, on the raw bytes, before decoding).
+This stage decides what is reported: a match without a keyword in the
+fragment is not a finding.
 
-Two backends with one interface, ``Prefilter.candidates(data) -> frozenset``:
-``hyperscan`` (one pass over the bytes for every keyword, when the wheel is
-installed) and ``stdlib`` (``bytes.find`` per keyword on the lowered bytes).
-Both must select the same rules; the tests run both.
+Stage 2, superset patterns (Hyperscan only). Most keywords are common words
+(``token``, ``secret``, ``key``), so stage 1 alone leaves most files with a
+few rules to run, and those regexes cost far more than reading the bytes. One
+Hyperscan database holds, per rule, a pattern that matches a superset of the
+rule's regex (``superset.py``); a keyword-selected rule whose superset does
+not occur in the fragment cannot match, so its regex is skipped. This stage
+only removes work: the rules it drops would have found nothing, so reports are
+the same with it, without it, and with the ``stdlib`` backend.
+
+Compiling that database takes about a second, more than a pre-commit run
+may spend, so it is built only once the regexes have cost more than
+``PatternStage.BUILD_AFTER`` seconds in this process (or before a parallel
+scan forks its workers), and cached on disk keyed by its patterns, so later
+runs load it in milliseconds.
+
+Backends, with one interface (``select(data, text_of) -> frozenset`` of rule
+indexes; ``candidates(data)`` is stage 1 alone): ``hyperscan`` when the wheel
+is installed, else ``stdlib`` (``bytes.find`` per keyword on the lowered
+bytes, no stage 2). ``KEYSCAN_PREFILTER=stdlib|hyperscan`` forces one. The
+tests check that both give identical reports.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
 
 
 class StdlibPrefilter:
@@ -25,6 +45,12 @@ class StdlibPrefilter:
         # Longest first: a long keyword is rarer, so `in` fails faster on it.
         self._table = sorted(((k, tuple(v)) for k, v in table.items()), key=lambda kv: -len(kv[0]))
 
+    def select(self, data: bytes, text_of: Callable[[], str]) -> frozenset[int]:
+        return self.candidates(data)
+
+    def warm(self) -> None:
+        pass
+
     def candidates(self, data: bytes) -> frozenset[int]:
         lowered = data.lower()
         hit: set[int] = set()
@@ -37,7 +63,7 @@ class StdlibPrefilter:
 class HyperscanPrefilter:
     name = "hyperscan"
 
-    def __init__(self, keywords_per_rule: Sequence[Iterable[str]]) -> None:
+    def __init__(self, keywords_per_rule: Sequence[Iterable[str]], patterns: Sequence[str] | None = None) -> None:
         import hyperscan  # noqa: F401  (ImportError selects the fallback)
 
         self._hs = hyperscan
@@ -54,6 +80,26 @@ class HyperscanPrefilter:
             db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
             self._db = db
             self._scratch = hyperscan.Scratch(db)
+        self.patterns = PatternStage(patterns) if patterns is not None else None
+
+    def select(self, data: bytes, text_of: Callable[[], str]) -> frozenset[int]:
+        """Rules worth running on this fragment: stage 1, narrowed by
+        stage 2 once it is built."""
+        rules = self.candidates(data)
+        if rules and self.patterns is not None:
+            return self.patterns.narrow(rules, data, text_of)
+        return rules
+
+    def spent(self, seconds: float) -> None:
+        """The engine reports time spent in regexes: stage 2 is built once
+        that time says it will pay for itself."""
+        if self.patterns is not None:
+            self.patterns.spent(seconds)
+
+    def warm(self) -> None:
+        """Build (or load) stage 2 now: a large scan is about to start."""
+        if self.patterns is not None:
+            self.patterns.build()
 
     def candidates(self, data: bytes) -> frozenset[int]:
         if self._db is None or not data:
@@ -74,13 +120,138 @@ def _hs_escape(literal: bytes) -> bytes:
     return b"".join(b"\\x%02x" % b for b in literal)
 
 
-def make_prefilter(keywords_per_rule: Sequence[Iterable[str]], backend: str | None = None):
+# Non-ASCII characters that the regex module matches with an ASCII letter
+# under IGNORECASE (İ i, ſ s, K k). The shadow text cannot stand for them,
+# so a fragment holding one skips stage 2.
+_FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
+
+
+class PatternStage:
+    """Stage 2: one Hyperscan database of superset patterns."""
+
+    BUILD_AFTER = 0.25  # seconds of regex work before the database is built
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._sources = list(patterns)
+        self._always: set[int] = set()  # rules without a superset pattern
+        self._exprs: list[bytes] = []
+        self._ids: list[int] = []
+        self._db = None
+        self._scratch = None
+        self._spent = 0.0
+        self._failed = False
+
+    @property
+    def ready(self) -> bool:
+        return self._db is not None
+
+    def spent(self, seconds: float) -> None:
+        if self._db is None and not self._failed:
+            self._spent += seconds
+            if self._spent >= self.BUILD_AFTER:
+                self.build()
+
+    def _translate(self) -> None:
+        from .superset import superset_pattern
+
+        for index, source in enumerate(self._sources):
+            expr = superset_pattern(source)
+            if expr is None:
+                self._always.add(index)
+            else:
+                self._exprs.append(expr)
+                self._ids.append(index)
+
+    def build(self) -> None:
+        if self._db is not None or self._failed:
+            return
+        import hyperscan
+
+        self._translate()
+        if not self._exprs:
+            self._failed = True
+            return
+        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0".encode())
+        for i, expr in zip(self._ids, self._exprs):
+            key.update(b"%d\0%s\0" % (i, expr))
+        digest = key.hexdigest()
+        cache = _cache_dir() / f"superset-{digest[:24]}.hsdb"
+        db = _load_db(cache, digest) if os.environ.get("KEYSCAN_NO_CACHE") is None else None
+        if db is None:
+            try:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(expressions=self._exprs, ids=self._ids, elements=len(self._exprs), flags=[flags] * len(self._exprs))
+            except Exception:  # a pattern Hyperscan rejects: keep stage 1 alone
+                self._failed = True
+                return
+            if os.environ.get("KEYSCAN_NO_CACHE") is None:
+                _save_db(cache, digest, db)
+        self._db = db
+        self._scratch = hyperscan.Scratch(db)
+
+    def narrow(self, rules: frozenset[int], data: bytes, text_of: Callable[[], str]) -> frozenset[int]:
+        if self._db is None:
+            return rules
+        if data.isascii():
+            buf = data
+        else:
+            text = text_of()
+            if any(ch in text for ch in _FOLDS_TO_ASCII):
+                return rules
+            buf = text.encode("ascii", "replace")  # the shadow: one byte per character
+        hit = set(self._always)
+        self._db.scan(buf, match_event_handler=_collect, context=hit, scratch=self._scratch)
+        return rules & frozenset(hit) if len(hit) < len(self._sources) else rules
+
+
+def _collect(id_: int, start: int, end: int, flags: int, hit: set) -> None:
+    hit.add(id_)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "keyscan"
+
+
+def _load_db(path: Path, digest: str):
+    """The cached database, or None when missing, stale or damaged (the
+    file starts with the sha256 of the rest, so a torn write is caught)."""
+    import hyperscan
+
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    if len(blob) < 32 or hashlib.sha256(blob[32:]).digest() != blob[:32]:
+        return None
+    try:
+        return hyperscan.loadb(blob[32:], hyperscan.HS_MODE_BLOCK)
+    except Exception:  # another Hyperscan build or CPU: recompile
+        return None
+
+
+def _save_db(path: Path, digest: str, db) -> None:
+    import hyperscan
+
+    try:
+        body = hyperscan.dumpb(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(hashlib.sha256(body).digest() + body)
+        os.replace(tmp, path)
+    except Exception:  # an unwritable cache only costs the next run a compile
+        pass
+
+
+def make_prefilter(keywords_per_rule: Sequence[Iterable[str]], backend: str | None = None, patterns: Sequence[str] | None = None):
     """Build the fastest available prefilter (or the one named by ``backend``
-    or the KEYSCAN_PREFILTER environment variable)."""
+    or the KEYSCAN_PREFILTER environment variable). ``patterns`` (each
+    rule's regex source) enables stage 2 on the Hyperscan backend."""
     backend = backend or os.environ.get("KEYSCAN_PREFILTER") or "auto"
     if backend in ("auto", "hyperscan"):
         try:
-            return HyperscanPrefilter(keywords_per_rule)
+            return HyperscanPrefilter(keywords_per_rule, patterns)
         except ImportError:
             if backend == "hyperscan":
                 raise

@@ -1,0 +1,226 @@
+"""Translate a rule's ``regex`` pattern into a looser Hyperscan pattern.
+
+The pattern prefilter (``prefilter.PatternFilter``) scans every fragment once
+with one Hyperscan database holding a *superset* pattern per rule: a pattern
+that matches at least wherever the rule's real pattern can match. A rule
+whose superset pattern does not occur in a fragment cannot match there, so
+its (much slower) ``regex`` never runs; a rule whose superset occurs runs its
+real pattern over the whole text as before. Reports stay identical by
+construction; only the work changes.
+
+The translation walks the parse tree of the pattern (``re._parser``, which
+reads the ``regex`` module's default (V0) syntax except for a few
+extensions handled below) and loosens as it goes, never tightening:
+
+* zero-width assertions (lookarounds, ``\\b``, ``^``, ``$``) are dropped;
+* atomic groups, possessive and lazy repeats become plain repeats;
+* a repeat ``{m,n}`` becomes ``{min(m, CAP),}`` when ``m`` or ``n`` is
+  large (large bounded repeats are what makes Hyperscan compile slowly);
+* a backreference becomes "any text", a conditional both of its branches;
+* every single-character element becomes an explicit byte class of the
+  ASCII characters it can match (case folding applied), plus ``?`` when it
+  can match any non-ASCII character.
+
+The last point is what lets one byte-mode database serve any text: ASCII
+text is scanned as it is; other text is scanned as its ASCII "shadow"
+(``text.encode("ascii", "replace")``: one byte per character, every
+non-ASCII character as ``?``), so repeat counts, which count characters,
+still line up.
+
+Anything the translator does not understand (``\\p{...}``, V1 set
+operations, a conditional on a lookaround, ...) returns None, and that rule
+simply keeps running its regex wherever its keywords occur.
+"""
+from __future__ import annotations
+
+import re
+
+try:  # Python 3.11+
+    from re import _constants as C
+    from re import _parser as P
+except ImportError:  # pragma: no cover - older layouts
+    import sre_constants as C  # type: ignore[no-redef]
+    import sre_parse as P  # type: ignore[no-redef]
+
+CAP = 8  # longest bounded repeat kept as such
+SHADOW = 0x3F  # "?": what a non-ASCII character becomes in the shadow text
+
+_ALL = frozenset(range(128))
+_DIGIT = frozenset(range(0x30, 0x3A))
+_WORD = frozenset(range(0x30, 0x3A)) | frozenset(range(0x41, 0x5B)) | frozenset(range(0x61, 0x7B)) | {0x5F}
+# Whitespace as either ``re`` or ``regex`` sees it (``\x1c``-``\x1f`` differ).
+_SPACE_WIDE = frozenset(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+_SPACE_NARROW = frozenset(b" \t\n\r\x0b\x0c")
+
+_DUP_NAME = re.compile(r"(?<!\\)((?:\\\\)*)\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+class Untranslatable(Exception):
+    pass
+
+
+def _prepare(source: str) -> str:
+    """Make a ``regex`` pattern readable by ``re``'s parser: branch-reset
+    groups become plain groups and repeated group names get a suffix (the
+    translation ignores groups and names anyway)."""
+    if "(?V1" in source or "(?V0" in source:
+        raise Untranslatable("version flag")
+    source = source.replace("(?|", "(?:")
+    seen: dict[str, int] = {}
+
+    def rename(m: re.Match) -> str:
+        name = m.group(2)
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        return f"{m.group(1)}(?P<{name}{'_' * n}{n or ''}>" if n else m.group(0)
+
+    return _DUP_NAME.sub(rename, source)
+
+
+def _fold(chars: set[int]) -> set[int]:
+    out = set(chars)
+    for c in chars:
+        if 0x41 <= c <= 0x5A:
+            out.add(c + 32)
+        elif 0x61 <= c <= 0x7A:
+            out.add(c - 32)
+    return out
+
+
+def _category(cat) -> tuple[frozenset[int], bool]:
+    """(ASCII characters, may match non-ASCII) of a ``\\d``-style category."""
+    name = str(cat)
+    if name.endswith("NOT_DIGIT"):
+        return _ALL - _DIGIT, True
+    if name.endswith("DIGIT"):
+        return _DIGIT, True
+    if name.endswith("NOT_SPACE"):
+        return _ALL - _SPACE_NARROW, True
+    if name.endswith("SPACE"):
+        return _SPACE_WIDE, True
+    if name.endswith("NOT_WORD"):
+        return _ALL - _WORD, True
+    if name.endswith("WORD"):
+        return _WORD, True
+    if name.endswith("NOT_LINEBREAK"):
+        return _ALL - {0x0A}, True
+    if name.endswith("LINEBREAK"):
+        return frozenset({0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E}), True
+    raise Untranslatable(f"category {name}")
+
+
+def _class(chars: set[int], nonascii: bool) -> str:
+    if nonascii:
+        chars = set(chars) | {SHADOW}
+    if not chars:
+        raise Untranslatable("empty class")
+    if len(chars) == 128:
+        return "[\\x00-\\x7f]"
+    # Compact ranges keep the pattern short.
+    parts = []
+    run_start = prev = None
+    for c in sorted(chars):
+        if prev is not None and c == prev + 1:
+            prev = c
+            continue
+        if run_start is not None:
+            parts.append((run_start, prev))
+        run_start = prev = c
+    parts.append((run_start, prev))
+    body = "".join(f"\\x{a:02x}" if a == b else f"\\x{a:02x}-\\x{b:02x}" for a, b in parts)
+    return f"[{body}]"
+
+
+class _Translator:
+    def __init__(self, groups: dict[int, list]) -> None:
+        self.groups = groups
+
+    def seq(self, items, ci: bool, dotall: bool) -> str:
+        return "".join(self.node(op, av, ci, dotall) for op, av in items)
+
+    def node(self, op, av, ci: bool, dotall: bool) -> str:
+        if op is C.LITERAL:
+            if av >= 128:
+                return _class(set(), True)
+            return _class(_fold({av}) if ci else {av}, False)
+        if op is C.NOT_LITERAL:
+            excluded = _fold({av}) if ci else {av}
+            return _class(set(_ALL) - excluded, True)
+        if op is C.ANY:
+            return _class(set(_ALL) if dotall else set(_ALL) - {0x0A}, True)
+        if op is C.IN:
+            return self.in_(av, ci)
+        if op is C.BRANCH:
+            return "(?:" + "|".join(self.seq(b, ci, dotall) for b in av[1]) + ")"
+        if op is C.SUBPATTERN:
+            _gid, add, delete, sub = av
+            ci2 = (ci or bool(add & C.SRE_FLAG_IGNORECASE)) and not (delete & C.SRE_FLAG_IGNORECASE)
+            dot2 = (dotall or bool(add & C.SRE_FLAG_DOTALL)) and not (delete & C.SRE_FLAG_DOTALL)
+            return "(?:" + self.seq(sub, ci2, dot2) + ")"
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) or op is getattr(C, "POSSESSIVE_REPEAT", None):
+            lo, hi, sub = av
+            inner = "(?:" + self.seq(sub, ci, dotall) + ")"
+            unbounded = hi is C.MAXREPEAT or hi > CAP
+            lo = min(lo, CAP)
+            if unbounded:
+                return f"{inner}{{{lo},}}"
+            return f"{inner}{{{lo},{hi}}}"
+        if op is getattr(C, "ATOMIC_GROUP", None):
+            return "(?:" + self.seq(av, ci, dotall) + ")"
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            return ""
+        if op is C.GROUPREF:
+            return "[\\x00-\\x7f]*"
+        if op is C.GROUPREF_EXISTS:
+            _cond, yes, no = av
+            return "(?:" + self.seq(yes, ci, dotall) + "|" + (self.seq(no, ci, dotall) if no else "") + ")"
+        raise Untranslatable(f"operator {op}")
+
+    def in_(self, items, ci: bool) -> str:
+        chars: set[int] = set()
+        nonascii = False
+        negate = False
+        for op, av in items:
+            if op is C.NEGATE:
+                negate = True
+            elif op is C.LITERAL:
+                if av >= 128:
+                    nonascii = True
+                else:
+                    chars.add(av)
+            elif op is C.RANGE:
+                lo, hi = av
+                if hi >= 128:
+                    nonascii = True
+                chars.update(range(lo, min(hi, 127) + 1))
+            elif op is C.CATEGORY:
+                cat_chars, cat_non = _category(av)
+                chars |= cat_chars
+                nonascii = nonascii or cat_non
+            else:
+                raise Untranslatable(f"class item {op}")
+        if ci:
+            chars = _fold(chars)
+        if negate:
+            return _class(set(_ALL) - chars, True)
+        return _class(chars, nonascii)
+
+
+def superset_pattern(source: str) -> bytes | None:
+    """A byte-mode Hyperscan pattern matching a superset of what ``source``
+    (a ``regex``-module pattern) matches, on ASCII text or on the shadow of
+    any text; None when the pattern uses something not translated."""
+    try:
+        parsed = P.parse(_prepare(source))
+        flags = parsed.state.flags
+        if flags & (C.SRE_FLAG_LOCALE | getattr(C, "SRE_FLAG_ASCII", 0)):
+            raise Untranslatable("flags")
+        out = _Translator({}).seq(parsed, bool(flags & C.SRE_FLAG_IGNORECASE), bool(flags & C.SRE_FLAG_DOTALL))
+    except (Untranslatable, re.error, RecursionError, OverflowError, TypeError, ValueError):
+        return None
+    return out.encode("ascii")
+
+
+def shadow(text: str) -> bytes:
+    """One ASCII byte per character of ``text``; non-ASCII ones become ``?``."""
+    return text.encode("ascii", "replace")

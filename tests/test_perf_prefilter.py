@@ -1,0 +1,213 @@
+"""The prefilter only removes work: every backend and stage gives the same
+report. Stage 2 (superset patterns in Hyperscan) is built on purpose here;
+a normal small scan never builds it."""
+import json
+import os
+import random
+import shutil
+
+import pytest
+import regex
+
+from keyscan.engine import Engine
+from keyscan.engine import prefilter as pf
+from keyscan.engine.superset import shadow, superset_pattern
+from keyscan.models import Fragment
+from keyscan.reporters import RenderOptions, renderer
+from keyscan.rulefile import load_ruleset
+from keyscan.scan import ScanOptions, scan_fragment, scan_paths
+from helpers import ROOT, fake_immutable_secret, run_keyscan
+
+RULES = load_ruleset()
+CORPUS = ROOT / "tests" / "corpus" / "files"
+
+
+def _hs_db(exprs):
+    hyperscan = pytest.importorskip("hyperscan")
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+    ids = list(range(len(exprs)))
+    db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(exprs))
+    return db
+
+
+def _hits(db, data: bytes) -> set[int]:
+    hit: set[int] = set()
+    db.scan(data, match_event_handler=lambda i, *_: hit.add(i))
+    return hit
+
+
+@pytest.fixture
+def warm_engine(tmp_path, monkeypatch):
+    """An engine whose stage 2 is built (cache in a folder of the test's own)."""
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    engine = Engine(RULES, prefilter="hyperscan")
+    engine.warm()
+    assert engine.prefilter.patterns.ready
+    return engine
+
+
+def _render(report) -> str:
+    return renderer("json")(report, RenderOptions())
+
+
+def _texts_with_matches():
+    """(rule index, text) for every example, also wrapped in non-ASCII text
+    (so the shadow path is taken) and cut into pieces."""
+    for index, rule in enumerate(RULES.rules):
+        for ex in rule.examples:
+            yield index, ex.text
+            yield index, "é ✓ " + ex.text + " ü"
+            yield index, ex.text.replace(" ", "\u00a0")  # a no-break space where \s may stand
+        for neg in rule.negative_examples:
+            yield index, neg.text
+
+
+def test_every_translated_pattern_is_a_superset_on_examples():
+    translated = {i: superset_pattern(r.pattern_source) for i, r in enumerate(RULES.rules)}
+    # Nearly every shipped rule translates; the few that do not keep running their regex.
+    assert sum(p is not None for p in translated.values()) >= len(RULES.rules) * 0.9
+    ids = [i for i, p in translated.items() if p is not None]
+    db = _hs_db([translated[i] for i in ids])
+    position = {rule_index: pos for pos, rule_index in enumerate(ids)}
+    checked = 0
+    for index, text in _texts_with_matches():
+        if index not in position:
+            continue
+        if not RULES.rules[index].pattern.search(text):
+            continue
+        assert position[index] in _hits(db, shadow(text)), (RULES.rules[index].id, text)
+        checked += 1
+    assert checked > len(ids)
+
+
+@pytest.mark.parametrize(
+    "pattern, text",
+    [
+        (r"(?i)token\s*=\s*(?P<secret>\w{12})", "TOKEN =\u3000ünïcödé_wörd"),  # Unicode \s and \w
+        (r"(?<![A-Za-z])key(?=[:=])\b(?P<secret>[^\s]{4,100}+)", "key=é×÷ab"),  # lookarounds, possessive
+        (r"(?P<a>ab)x(?P=a)", "abxab"),  # backreference
+        (r"(?|a(?P<secret>\d{3})|b(?P<secret>\d{40}))", "b" + "7" * 40),  # branch reset, repeated name
+        (r"(?s)begin.{0,2000}?end", "begin\n\n\u2028 end"),  # dotall, large bounded repeat
+        (r"(?i:[^a-c]{2})z", "ÄÄz"),
+        (r"(?x) a \  b  # comment", "a b"),
+    ],
+)
+def test_translation_keeps_matches(pattern, text):
+    assert regex.search(pattern, text)
+    expr = superset_pattern(pattern)
+    assert expr is not None
+    assert _hits(_hs_db([expr]), shadow(text)) == {0}
+
+
+@pytest.mark.parametrize("pattern", [r"\p{L}{8}", r"(?V1)[[a-z]--[aeiou]]", r"a(?(?=b)b|c)"])
+def test_untranslatable_patterns_are_left_to_the_regex(pattern):
+    assert superset_pattern(pattern) is None
+
+
+def test_random_texts_never_lose_a_match():
+    """Random mixes of key-like runs, separators and non-ASCII characters:
+    wherever a rule's regex matches, its superset pattern does too."""
+    rnd = random.Random(1234)
+    rules = [(i, r) for i, r in enumerate(RULES.rules) if superset_pattern(r.pattern_source)]
+    db = _hs_db([superset_pattern(r.pattern_source) for _, r in rules])
+    pieces = [" ", "\n", "=", ": ", '"', "'", "é", "ß", "\u00a0", "_", "-", "/", "+", "=="]
+    found = 0
+    for index, (_, rule) in enumerate(rules):
+        base = rule.examples[0].text
+        for _ in range(6):
+            chars = list(base)
+            for _ in range(rnd.randint(1, 4)):
+                chars.insert(rnd.randrange(len(chars) + 1), rnd.choice(pieces))
+            text = "".join(chars)
+            if any(c in text for c in ("\u0130", "\u017f", "\u212a")):
+                continue
+            if rule.pattern.search(text):
+                found += 1
+                assert index in _hits(db, shadow(text)), (rule.id, text)
+    assert found > len(rules)
+
+
+def test_engine_reports_are_identical_on_the_quality_corpus(warm_engine):
+    stdlib = Engine(RULES, prefilter="stdlib")
+    serial = scan_paths([str(CORPUS)], stdlib, ScanOptions(jobs=1))
+    staged = scan_paths([str(CORPUS)], warm_engine, ScanOptions(jobs=1))
+    assert len(serial.findings) > 100
+    assert _render(staged) == _render(serial)
+
+
+def test_stage_two_skips_rules_and_keeps_findings(warm_engine):
+    key = fake_immutable_secret(seed=7)
+    text = f"# the token and the secret and the password are set elsewhere\nIMX_KEY = '{key}'\n"
+    frag = Fragment.from_text(text, "settings.py")
+    stage1 = warm_engine.candidates(frag.data, frag.path)
+    stage2 = warm_engine.selected(frag.data, lambda: frag.text, frag.path)
+    assert {r.id for r in stage2} < {r.id for r in stage1}  # generic rules dropped
+    assert "immutable.secret-key" in {r.id for r in stage2}
+    findings, _, _ = scan_fragment(warm_engine, frag)
+    assert [f.secret for f in findings] == [key]
+
+
+@pytest.mark.parametrize("special", ["\u0130", "\u017f", "\u212a"])
+def test_characters_that_fold_to_ascii_skip_stage_two(warm_engine, special):
+    frag = Fragment.from_text(f"password = 'x' {special}\n", "a.txt")
+    assert warm_engine.selected(frag.data, lambda: frag.text, frag.path) == warm_engine.candidates(frag.data, frag.path)
+
+
+def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    Engine(RULES, prefilter="hyperscan").warm()
+    (cached,) = (tmp_path / "keyscan").glob("superset-*.hsdb")
+    good = cached.read_bytes()
+    cached.write_bytes(good[:-100])  # torn write
+    engine = Engine(RULES, prefilter="hyperscan")
+    engine.warm()
+    assert engine.prefilter.patterns.ready
+    assert cached.read_bytes() == good  # rewritten whole
+    cached.write_bytes(b"\0" * 64)
+    again = Engine(RULES, prefilter="hyperscan")
+    again.warm()
+    frag = Fragment.from_text(f"k={fake_immutable_secret(seed=9)}\n", "a.env")
+    assert [f.rule_id for f in scan_fragment(again, frag)[0]] == ["immutable.secret-key"]
+
+
+def test_stdlib_and_hyperscan_cli_reports_match(workdir):
+    """The whole CLI, forced onto each backend (the stdlib one is what a
+    platform without the Hyperscan wheel runs), in worker processes so
+    stage 2 is built before they fork."""
+    for copy in "abc":  # 414 files: past parallel.MIN_FILES, so workers fork
+        shutil.copytree(CORPUS, workdir / "tree" / copy)
+    (workdir / "tree" / "unicode.txt").write_text(f"clé = «{fake_immutable_secret(seed=11)}» ✓\npassword=\u212aelvin99x\n")
+    out = {}
+    for backend in ("stdlib", "hyperscan"):
+        if backend == "hyperscan":
+            pytest.importorskip("hyperscan")
+        env = {"KEYSCAN_PREFILTER": backend, "XDG_CACHE_HOME": str(workdir / f"cache-{backend}")}
+        res = run_keyscan("scan", "tree", "--jobs", "2", "-f", "json", "-o", f"{backend}.json", cwd=workdir, env=env)
+        assert res.code == 1, res.err
+        out[backend] = json.loads((workdir / f"{backend}.json").read_text())
+    assert out["stdlib"]["findings"] == out["hyperscan"]["findings"]
+    assert out["stdlib"]["suppressed"] == out["hyperscan"]["suppressed"]
+    assert list((workdir / "cache-hyperscan" / "keyscan").glob("superset-*.hsdb"))
+    assert not list((workdir / "cache-stdlib" / "keyscan").glob("superset-*.hsdb"))
+
+
+def test_stdlib_backend_when_hyperscan_cannot_be_imported(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_hyperscan(name, *args, **kw):
+        if name == "hyperscan":
+            raise ImportError("no wheel for this platform")
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_hyperscan)
+    monkeypatch.delenv("KEYSCAN_PREFILTER", raising=False)
+    engine = Engine(RULES)
+    assert engine.prefilter.name == "stdlib"
+    engine.warm()  # nothing to build, no error
+    frag = Fragment.from_text(f"k={fake_immutable_secret(seed=12)}\n", "a.env")
+    assert [f.rule_id for f in scan_fragment(engine, frag)[0]] == ["immutable.secret-key"]
