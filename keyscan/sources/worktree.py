@@ -56,8 +56,10 @@ def display_path(path: str) -> str:
 
 
 def _load_gitignore(folder: str, base: str) -> _Ignore | None:
+    # Only a regular file counts (as for git, which does not follow a
+    # symlinked .gitignore): a FIFO named .gitignore must not block the walk.
     try:
-        with open(os.path.join(folder, ".gitignore"), "rb") as fh:
+        with os.fdopen(open_regular(os.path.join(folder, ".gitignore")), "rb") as fh:
             lines = fh.read(1 << 20).decode("utf-8", "replace").splitlines()
     except OSError:
         return None

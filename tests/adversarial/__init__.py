@@ -1,0 +1,1 @@
+"""Hostile input: each test documents, in its docstring, what keyscan does."""

@@ -1,0 +1,325 @@
+"""Hostile working trees: special files, links, sparse giants, files that
+change under the scan, unreadable files, odd names and contents, very long
+lines and many files. Each test says what keyscan does in that case."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from helpers import fake_immutable_secret, run_keyscan
+from keyscan.engine import Engine
+from keyscan.findings import fingerprint
+from keyscan.models import Stats
+from keyscan.rulefile import load_ruleset
+from keyscan.scan import ScanOptions, scan_fragment, scan_paths
+from keyscan.sources import fragments_of
+from keyscan.sources.worktree import FileEntry, WalkOptions, read_fragments, walk
+
+from .support import run_measured
+
+KEY = fake_immutable_secret(seed=601)
+OUTSIDE_KEY = fake_immutable_secret(seed=602)
+ENGINE = Engine(load_ruleset())
+
+
+def scan_json(*args: str, cwd, timeout: float = 60):
+    res = run_keyscan("scan", "--format", "json", *args, cwd=cwd, timeout=timeout)
+    assert res.code in (0, 1), res.err
+    return res, json.loads(res.out)
+
+
+def secrets(report) -> list[tuple[str, str]]:
+    """(path, fingerprint) of each finding: reports never hold the secret."""
+    return sorted((f["path"], f["fingerprint"]) for f in report["findings"])
+
+
+def fp(key: str) -> str:
+    return fingerprint("immutable.secret-key", key)
+
+
+def make_device(path: Path, major: int, minor: int) -> bool:
+    """A character device node (needs CAP_MKNOD); False when not allowed."""
+    try:
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
+    except (PermissionError, OSError):
+        return False
+    return True
+
+
+def test_special_files_and_symlinks_never_hang_recurse_or_leave_the_tree(workdir, tmp_path_factory):
+    """FIFOs, sockets, device nodes (a copy of /dev/zero inside the tree) and
+    symlinks (to /dev/zero, to themselves, to a parent folder, out of the
+    tree, dangling) are skipped without being opened, counted under
+    'special file' or 'symlink' in stats, and listed with -v. Named on the
+    command line they are skipped the same way. The scan finishes and finds
+    the one key that really is in the tree."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "k.txt").write_text(f"k={OUTSIDE_KEY}\n")
+    (workdir / "real.txt").write_text(f"k={KEY}\n")
+    sub = workdir / "sub"
+    sub.mkdir()
+    os.mkfifo(workdir / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(workdir / "sock"))
+    device = make_device(workdir / "zero-device", 1, 5)
+    links = {
+        "to-dev-zero": "/dev/zero",
+        "self-loop": "self-loop",
+        "sub/up": "..",
+        "sub/root": "/",
+        "to-outside-file": str(outside / "k.txt"),
+        "to-outside-dir": str(outside),
+        "dangling": str(workdir / "nothing-here"),
+    }
+    for name, target in links.items():
+        os.symlink(target, workdir / name)
+    try:
+        res, report = scan_json("-v", cwd=workdir, timeout=30)
+        assert secrets(report) == [("real.txt", fp(KEY))]
+        skipped = report["stats"]["skipped"]
+        assert skipped["symlink"] == len(links)
+        assert skipped["special file"] == 2 + device
+        text = run_keyscan("scan", "-v", cwd=workdir, timeout=30)
+        assert "fifo: special file" in text.out and "to-dev-zero: symlink" in text.out
+        named = ["fifo", "sock", "to-dev-zero", "self-loop", "sub/up", "to-outside-dir"] + (["zero-device"] if device else [])
+        res, report = scan_json(*named, cwd=workdir, timeout=30)
+        assert report["findings"] == [] and res.code == 0
+        assert sum(report["stats"]["skipped"].values()) == len(named)
+        res, report = scan_json("/dev/zero", cwd=workdir, timeout=30)
+        assert report["stats"]["skipped"] == {"special file": 1}
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("name", ["plain.txt", "app.js", "app.js.map", "pkg.tgz", "game.wasm"])
+@pytest.mark.parametrize("swap", ["fifo", "link-to-dev-zero", "link-outside", "vanished"])
+def test_a_file_swapped_after_the_walk_is_never_opened_through(tmp_path, name, swap):
+    """Between the walk listing a file and a reader opening it, the file is
+    replaced by a FIFO, a symlink (to /dev/zero, or out of the tree) or
+    removed. Every reader (text, bundle, source map, archive, game build)
+    opens with O_NOFOLLOW|O_NONBLOCK and checks fstat: the file is skipped
+    as unreadable, nothing hangs, nothing outside is read."""
+    (tmp_path / "outside.txt").write_text(f"k={OUTSIDE_KEY}\n")
+    root = tmp_path / "tree"
+    root.mkdir()
+    target = root / name
+    target.write_text(f"k={KEY}\n")
+    stats = Stats()
+    [entry] = list(walk([str(root)], WalkOptions(stats=stats)))
+    target.unlink()
+    if swap == "fifo":
+        os.mkfifo(target)
+    elif swap == "link-to-dev-zero":
+        os.symlink("/dev/zero", target)
+    elif swap == "link-outside":
+        os.symlink(tmp_path / "outside.txt", target)
+    errors: list = []
+    frags = list(fragments_of(entry, stats, errors))
+    assert frags == []
+    assert [reason for _, reason in stats.skipped_paths if reason.startswith("unreadable")], (stats.skipped_paths, errors)
+
+
+def _keys_in(entry: FileEntry, stats: Stats, window: int, between=None) -> list[str]:
+    found = []
+    for i, frag in enumerate(read_fragments(entry, stats, window=window)):
+        found += [f.secret for f in scan_fragment(ENGINE, frag)[0]]
+        if between is not None:
+            between(i)
+    return found
+
+
+def test_a_file_that_vanishes_after_the_walk_is_skipped(workdir, monkeypatch):
+    """A file listed by the walk and deleted before it is read is skipped
+    as 'unreadable (No such file or directory)'; the rest is scanned."""
+    (workdir / "a.txt").write_text(f"k={KEY}\n")
+    (workdir / "b.txt").write_text(f"k={KEY}\n")
+    from keyscan import parallel
+
+    real = parallel._scan_batch
+
+    def vanish_first(entries):
+        entries = list(entries)
+        os.unlink(entries[0].path)
+        return real(entries)
+
+    monkeypatch.setattr(parallel, "_scan_batch", vanish_first)
+    report = scan_paths(["."], ENGINE, ScanOptions(jobs=1))
+    assert [f.path for f in report.findings] == ["b.txt"]
+    assert report.stats.skipped_paths == [("a.txt", "unreadable (No such file or directory)")]
+
+
+def test_unreadable_files_folders_and_read_errors_are_reported_and_skipped(workdir, monkeypatch):
+    """Running as root, permissions cannot make a file unreadable, so the
+    failures are injected: a file whose open fails with EACCES, a folder
+    whose listing fails with EACCES, and a file whose read fails with EIO
+    after its first window. Each is skipped with the reason in stats
+    (the window read before the failure is still scanned); every other file
+    is scanned."""
+    for rel in ("ok.txt", "locked.txt", "closed/inside.txt"):
+        p = workdir / rel
+        p.parent.mkdir(exist_ok=True)
+        p.write_text(f"k={KEY}\n")
+    big = workdir / "flaky.txt"
+    big.write_bytes(b"K = '" + KEY.encode() + b"'\n" + b"y = 2\n" * 2_000_000)
+    real_open, real_scandir, real_fdopen = os.open, os.scandir, os.fdopen
+
+    def fake_open(path, flags, *a, **kw):
+        if str(path).endswith("locked.txt") or str(path).endswith("/closed"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *a, **kw)
+
+    def fake_scandir(path="."):
+        if str(path).endswith("closed"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+
+    class Flaky:
+        def __init__(self, fh):
+            self.fh, self.reads = fh, 0
+
+        def read(self, n=-1):
+            self.reads += 1
+            if self.reads > 1:
+                raise OSError(errno.EIO, "Input/output error")
+            return self.fh.read(n)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    def fake_fdopen(fd, *a, **kw):
+        fh = real_fdopen(fd, *a, **kw)
+        return Flaky(fh) if os.readlink(f"/proc/self/fd/{fd}").endswith("flaky.txt") else fh
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "scandir", fake_scandir)
+    monkeypatch.setattr(os, "fdopen", fake_fdopen)
+    report = scan_paths(["."], ENGINE, ScanOptions(jobs=1))
+    assert sorted(f.path for f in report.findings) == ["flaky.txt", "ok.txt"]
+    reasons = dict(report.stats.skipped_paths)
+    assert reasons["locked.txt"] == "unreadable (Permission denied)"
+    assert reasons["closed"].startswith("unreadable folder (Permission denied)")
+    assert reasons["flaky.txt"] == "read failed part way (Input/output error)"
+
+
+NAMES = [
+    b"caf\xe9-latin1.txt",
+    b"\xff\xfe-not-utf8.env",
+    b"new\nline.txt",
+    b"esc\x1b[31mred.txt",
+    b"bidi-\xe2\x80\xae-txt.js",
+    b"-rf.txt",
+    b"--output=x.txt",
+    b"back\\slash.txt",
+    b"quote\"'.txt",
+    b"n" * 250 + b".txt",
+]
+
+
+def test_non_utf8_and_hostile_names_and_contents(workdir):
+    """File names that are not UTF-8, hold newlines, terminal escapes, bidi
+    overrides or option-like dashes, and contents with broken UTF-8 around
+    the key: every key is found, reported once with its line, the JSON
+    report stays valid (names shown with backslash escapes) and the text
+    report carries no raw control character."""
+    root = os.fsencode(workdir)
+    contents = [
+        b"\xfa\xff\xfe bad bytes \xc3\nK='" + KEY.encode() + b"'\n",
+        b"\xed\xa0\x80 surrogate \xc0\xaf overlong\nK='" + KEY.encode() + b"'\n",
+        b"K='" + KEY.encode() + b"'\x80\x80\n",
+    ]
+    for i, name in enumerate(NAMES):
+        with open(root + b"/" + name, "wb") as fh:
+            fh.write(contents[i % len(contents)])
+    res, report = scan_json(cwd=workdir)
+    assert len(report["findings"]) == len(NAMES), report["stats"]
+    assert all(f["secret"].endswith("…") for f in report["findings"])
+    assert {f["line"] for f in report["findings"]} == {1, 2}
+    text = run_keyscan("scan", cwd=workdir)
+    assert text.code == 1 and "Traceback" not in text.err
+    body = text.out
+    assert not any(c in body for c in "\x1b\u202e\r") and "new\\x0aline.txt" in body
+
+
+def test_deep_folders_and_paths_longer_than_path_max(tmp_path):
+    """A folder 400 levels deep is walked without recursion. A path longer
+    than PATH_MAX (4096 bytes) cannot be opened by name: keyscan skips the
+    folder with 'unreadable folder (File name too long)' and goes on."""
+    root = tmp_path / "deep"
+    p = root
+    for _ in range(400):
+        p = p / "d"
+    p.mkdir(parents=True)
+    (p / "k.txt").write_text(f"k={KEY}\n")
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(25):  # 25 x 200 bytes: past PATH_MAX
+            name = "L" * 200
+            os.mkdir(name, dir_fd=fd)
+            nxt = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        with open(os.open("far.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as fh:
+            fh.write(f"k={KEY}\n")
+    finally:
+        os.close(fd)
+    report = scan_paths([str(root)], ENGINE, ScanOptions(jobs=1))
+    assert [f.line for f in report.findings] == [1]
+    assert any("File name too long" in why for _, why in report.stats.skipped_paths)
+
+
+def test_very_long_lines(workdir):
+    """One 40 MB line with no newline and keys at its start, across the
+    8 MiB window boundaries and at its end: each key is found once, on
+    line 1, at its exact column; memory stays bounded by the window size
+    (measured in the next tests)."""
+    from keyscan.sources.worktree import WINDOW
+
+    filler = b"a=1;" * (WINDOW // 4)
+    keys = [fake_immutable_secret(seed=610 + i) for i in range(4)]
+    parts = [b"'" + keys[0].encode() + b"'", filler[:-20], b" '" + keys[1].encode() + b"' ", filler * 3, b"'" + keys[2].encode() + b"'", filler, b"'" + keys[3].encode() + b"'"]
+    data = b"".join(parts)
+    (workdir / "one-line.min.js").write_bytes(data)
+    report = scan_paths(["."], ENGINE, ScanOptions(jobs=1))
+    got = sorted((f.secret, f.line, f.column) for f in report.findings)
+    want = sorted((k, 1, data.index(k.encode()) + 1) for k in keys)
+    assert got == want
+
+
+def _tree_of(root: Path, files: int, per_folder: int = 100) -> None:
+    for i in range(files):
+        folder = root / f"d{i // per_folder:04d}"
+        if i % per_folder == 0:
+            folder.mkdir(parents=True)
+        (folder / f"f{i % per_folder:03d}.txt").write_bytes(b"value = compute(1)\n")
+
+
+@pytest.mark.parametrize("where", [".gitignore", "sub/.gitignore"])
+def test_a_gitignore_that_is_a_fifo_or_a_link_does_not_hang_the_walk(tmp_path, where):
+    """A '.gitignore' that is a FIFO would block a plain open() forever; one
+    that is a symlink could pull patterns from anywhere. keyscan reads a
+    .gitignore only when it is a regular file (opened with O_NONBLOCK and
+    O_NOFOLLOW, as git itself does not follow a symlinked .gitignore);
+    otherwise the folder is walked as if it had none."""
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "k.txt").write_text(f"k={KEY}\n")
+    os.mkfifo(root / where)
+    res, report = scan_json(cwd=root, timeout=20)
+    assert secrets(report) == [("sub/k.txt", fp(KEY))]
+    os.unlink(root / where)
+    (tmp_path / "elsewhere").write_text("*.txt\n")
+    os.symlink(tmp_path / "elsewhere", root / where)
+    res, report = scan_json(cwd=root, timeout=20)
+    assert secrets(report) == [("sub/k.txt", fp(KEY))]
