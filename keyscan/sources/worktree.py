@@ -150,52 +150,89 @@ def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
         # A folder named on the command line is scanned even if ignored
         # (`keyscan scan dist/`): only .gitignore files inside it apply.
         base_ignores = []
-    # Stack of (folder abs path, folder rel path, ignores in force).
-    stack: list[tuple[str, str, list[_Ignore]]] = [(os.path.abspath(root), "", base_ignores)]
+    # Stack of (folder abs path, folder rel path, ignores in force, the
+    # folder's (st_dev, st_ino) when it was listed; None for the root).
+    stack: list[tuple[str, str, list[_Ignore], tuple[int, int] | None]] = [(os.path.abspath(root), "", base_ignores, None)]
     while stack:
-        folder, rel_folder, ignores = stack.pop()
-        if opts.gitignore:
-            ig = _load_gitignore(folder, rel_folder)
-            if ig is not None:
-                ignores = ignores + [ig]
+        folder, rel_folder, ignores, ident = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            fd = _open_folder(folder, ident)
         except OSError as exc:
             stats.skip(display_path(folder), f"unreadable folder ({exc.strerror})")
             continue
-        subdirs = []
-        for entry in entries:
-            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+        try:
+            yield from _walk_listing(fd, folder, rel_folder, ignores, opts, stack)
+        finally:
+            os.close(fd)
+
+
+def _open_folder(path: str, ident: tuple[int, int] | None) -> int:
+    """Open a folder to list it, without following a symlink put in its
+    place; raise OSError when it is not the folder the walk listed (it was
+    replaced during the scan)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode) or (ident is not None and (st.st_dev, st.st_ino) != ident):
+            raise OSError(0, "replaced during the scan")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _walk_listing(fd: int, folder: str, rel_folder: str, ignores: list[_Ignore], opts: WalkOptions, stack: list) -> Iterator[FileEntry]:
+    """The files of one folder (listed through ``fd``); its subfolders go on ``stack``."""
+    stats = opts.stats
+    if opts.gitignore:
+        ig = _load_gitignore(folder, rel_folder)
+        if ig is not None:
+            ignores = ignores + [ig]
+    try:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        stats.skip(display_path(folder), f"unreadable folder ({exc.strerror})")
+        return
+    subdirs = []
+    for entry in entries:
+        path = os.path.join(folder, entry.name)
+        rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+        try:
+            if entry.is_symlink():
+                stats.skip(display_path(path), "symlink")
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_file = entry.is_file(follow_symlinks=False)
+        except OSError:
+            stats.skip(display_path(path), "unreadable")
+            continue
+        if is_dir and entry.name == ".git":
+            continue
+        if opts.gitignore and _ignored(rel, is_dir, ignores):
+            stats.skip(display_path(path), "gitignored")
+            continue
+        disp = display_path(path)
+        if opts.exclude is not None and opts.exclude(path, is_dir):
+            stats.skip(disp, "excluded by config")
+            continue
+        if is_dir:
             try:
-                if entry.is_symlink():
-                    stats.skip(display_path(entry.path), "symlink")
-                    continue
-                is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file(follow_symlinks=False)
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                stats.skip(disp, f"unreadable folder ({exc.strerror})")
+                continue
+            subdirs.append((path, rel, ignores, (st.st_dev, st.st_ino)))
+        elif is_file:
+            try:
+                size = entry.stat(follow_symlinks=False).st_size
             except OSError:
-                stats.skip(display_path(entry.path), "unreadable")
-                continue
-            if is_dir and entry.name == ".git":
-                continue
-            if opts.gitignore and _ignored(rel, is_dir, ignores):
-                stats.skip(display_path(entry.path), "gitignored")
-                continue
-            disp = display_path(entry.path)
-            if opts.exclude is not None and opts.exclude(entry.path, is_dir):
-                stats.skip(disp, "excluded by config")
-                continue
-            if is_dir:
-                subdirs.append((entry.path, rel, ignores))
-            elif is_file:
-                try:
-                    size = entry.stat(follow_symlinks=False).st_size
-                except OSError:
-                    size = 0
-                yield FileEntry(entry.path, disp, size=size)
-            else:
-                stats.skip(disp, "special file")
-        stack.extend(reversed(subdirs))
+                size = 0
+            yield FileEntry(path, disp, size=size)
+        else:
+            stats.skip(disp, "special file")
+    stack.extend(reversed(subdirs))
 
 
 def open_regular(path: str) -> int:

@@ -125,6 +125,29 @@ def test_a_file_swapped_after_the_walk_is_never_opened_through(tmp_path, name, s
     assert [reason for _, reason in stats.skipped_paths if reason.startswith("unreadable")], (stats.skipped_paths, errors)
 
 
+def test_a_folder_swapped_for_a_symlink_during_the_walk_is_not_followed(tmp_path):
+    """The walk lists a folder, and before it descends into it the folder is
+    replaced by a symlink to a folder outside the tree. keyscan opens each
+    folder with O_NOFOLLOW and checks it is the one it listed, so it never
+    walks into the link's target; the folder is reported as skipped."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "k.txt").write_text(f"k={OUTSIDE_KEY}\n")
+    root = tmp_path / "tree"
+    (root / "b-sub").mkdir(parents=True)
+    (root / "b-sub" / "inner.txt").write_text("nothing\n")
+    (root / "a.txt").write_text("first\n")
+    stats = Stats()
+    seen = []
+    for entry in walk([str(root)], WalkOptions(stats=stats)):
+        seen.append(entry.path)
+        if entry.path.endswith("a.txt"):
+            os.rename(root / "b-sub", tmp_path / "moved")
+            os.symlink(outside, root / "b-sub")
+    assert not any(str(outside) in p or p.endswith("k.txt") for p in seen), seen
+    assert any("b-sub" in path for path, _ in stats.skipped_paths), stats.skipped_paths
+
+
 def _keys_in(entry: FileEntry, stats: Stats, window: int, between=None) -> list[str]:
     found = []
     for i, frag in enumerate(read_fragments(entry, stats, window=window)):
