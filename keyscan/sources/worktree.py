@@ -9,6 +9,7 @@ and a key that straddles two windows is still found, once.
 """
 from __future__ import annotations
 
+import io
 import os
 import stat
 from dataclasses import dataclass, field
@@ -285,11 +286,29 @@ def read_fragments(entry: FileEntry, stats: Stats, *, origin: str = "worktree", 
         yield from _windows(fh, first, entry.display, origin, window, stats)
 
 
+def _size_at_start(fh) -> int | None:
+    """The size of the file on disk behind ``fh`` (None for other streams,
+    and for files that report no size, as /proc files do)."""
+    raw = getattr(fh, "raw", fh)
+    if not isinstance(raw, io.FileIO):
+        return None
+    try:
+        return os.fstat(raw.fileno()).st_size or None
+    except (OSError, ValueError):
+        return None
+
+
 def _windows(fh, buf: bytes, display: str, origin: str, window: int, stats: Stats) -> Iterator[Fragment]:
     line, column = 1, 0
+    # A file that grows while it is read (a log being written) is read up to
+    # its size now, so the scan always ends.
+    end = _size_at_start(fh)
+    left = None if end is None else max(0, end - fh.tell())
     while True:
         try:
-            more = fh.read(window)
+            more = fh.read(window if left is None else min(window, left))
+            if left is not None:
+                left -= len(more)
         except OSError as exc:
             stats.skip(display, f"read failed part way ({exc.strerror})")
             more = b""

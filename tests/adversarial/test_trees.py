@@ -157,6 +157,37 @@ def _keys_in(entry: FileEntry, stats: Stats, window: int, between=None) -> list[
     return found
 
 
+def test_files_that_change_while_they_are_read(tmp_path):
+    """A large file is read in windows; between windows it is truncated,
+    unlinked, or appended to without end. keyscan scans what it reads:
+    truncation ends the file early, an unlinked file is read to its end
+    through the open descriptor, and a file that keeps growing is read only
+    up to the size it had when opened, so the scan always ends."""
+    window = 70_000
+    body = ("x = 1\n" * 20_000).encode()  # 120 KB: two windows
+    path = tmp_path / "f.txt"
+
+    path.write_bytes(b"K = '" + KEY.encode() + b"'\n" + body)
+    entry = FileEntry(str(path), "f.txt")
+    assert _keys_in(entry, Stats(), window, lambda i: os.truncate(path, 10)) == [KEY]
+
+    path.write_bytes(body + b"K = '" + KEY.encode() + b"'\n")
+    assert _keys_in(entry, Stats(), window, lambda i: path.unlink() if i == 0 else None) == [KEY]
+
+    path.write_bytes(b"K = '" + KEY.encode() + b"'\n" + body)
+    grown = []
+
+    def grow(i):
+        grown.append(i)
+        assert i < 50, "still reading a file that grows without end"
+        with open(path, "ab") as fh:
+            fh.write(body)
+
+    stats = Stats()
+    assert _keys_in(entry, stats, window, grow) == [KEY]
+    assert stats.bytes_scanned <= len(body) + 64 + window
+
+
 def test_a_file_that_vanishes_after_the_walk_is_skipped(workdir, monkeypatch):
     """A file listed by the walk and deleted before it is read is skipped
     as 'unreadable (No such file or directory)'; the rest is scanned."""
