@@ -9,6 +9,7 @@ and a key that straddles two windows is still found, once.
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -298,6 +299,24 @@ def _size_at_start(fh) -> int | None:
         return None
 
 
+def _hole_ahead(fh, left: int | None, window: int) -> int:
+    """Bytes of hole (a sparse file's unwritten range) right at the read
+    position of the unbuffered file ``fh``, when at least ``window`` long."""
+    if left is None or left < window or not isinstance(fh, io.FileIO) or not hasattr(os, "SEEK_DATA"):
+        return 0
+    pos = fh.tell()
+    try:
+        data = os.lseek(fh.fileno(), pos, os.SEEK_DATA)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # ENXIO: nothing but hole up to the end
+            return 0
+        data = pos + left
+    finally:
+        os.lseek(fh.fileno(), pos, os.SEEK_SET)
+    hole = min(data - pos, left)
+    return hole if hole >= window else 0
+
+
 def _windows(fh, buf: bytes, display: str, origin: str, window: int, stats: Stats) -> Iterator[Fragment]:
     line, column = 1, 0
     # A file that grows while it is read (a log being written) is read up to
@@ -305,6 +324,26 @@ def _windows(fh, buf: bytes, display: str, origin: str, window: int, stats: Stat
     end = _size_at_start(fh)
     left = None if end is None else max(0, end - fh.tell())
     while True:
+        hole = _hole_ahead(fh, left, window)
+        if hole:
+            # A hole of a sparse file reads as NUL bytes, which hold no key:
+            # finish the text before it and go on after it.
+            stats.bytes_scanned += len(buf) + hole
+            yield Fragment(buf, display, origin, line=line, column=column)
+            newlines = buf.count(b"\n")
+            if newlines:
+                line += newlines
+                column = len(buf[buf.rfind(b"\n") + 1:].decode("utf-8", "replace"))
+            else:
+                column += len(buf.decode("utf-8", "replace"))
+            column += hole
+            fh.seek(hole, os.SEEK_CUR)
+            left -= hole
+            buf = fh.read(min(window, left))
+            left -= len(buf)
+            if not buf:
+                return
+            continue
         try:
             more = fh.read(window if left is None else min(window, left))
             if left is not None:
