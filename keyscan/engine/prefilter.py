@@ -121,8 +121,9 @@ def _hs_escape(literal: bytes) -> bytes:
 
 
 # Non-ASCII characters that the regex module matches with an ASCII letter
-# under IGNORECASE (İ i, ſ s, K k). The shadow text cannot stand for them,
-# so a fragment holding one skips stage 2.
+# under IGNORECASE (İ i, ſ s, K k). Text holding one is scanned with a
+# second, looser database (``superset_pattern(fold=True)``), built when
+# first needed (Turkish text is full of İ).
 _FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
 
 
@@ -131,8 +132,9 @@ class PatternStage:
 
     BUILD_AFTER = 0.25  # seconds of regex work before the database is built
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    def __init__(self, patterns: Sequence[str], fold: bool = False) -> None:
         self._sources = list(patterns)
+        self._fold = fold
         self._always: set[int] = set()  # rules without a superset pattern
         self._exprs: list[bytes] = []
         self._ids: list[int] = []
@@ -140,6 +142,7 @@ class PatternStage:
         self._scratch = None
         self._spent = 0.0
         self._failed = False
+        self._folded: PatternStage | None = None
 
     @property
     def ready(self) -> bool:
@@ -155,7 +158,7 @@ class PatternStage:
         from .superset import superset_pattern
 
         for index, source in enumerate(self._sources):
-            expr = superset_pattern(source)
+            expr = superset_pattern(source, self._fold)
             if expr is None:
                 self._always.add(index)
             else:
@@ -172,7 +175,7 @@ class PatternStage:
             self._failed = True
             return
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
-        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0".encode())
+        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0".encode())
         for i, expr in zip(self._ids, self._exprs):
             key.update(b"%d\0%s\0" % (i, expr))
         digest = key.hexdigest()
@@ -197,9 +200,17 @@ class PatternStage:
             buf = data
         else:
             text = text_of()
-            if any(ch in text for ch in _FOLDS_TO_ASCII):
-                return rules
             buf = text.encode("ascii", "replace")  # the shadow: one byte per character
+            if any(ch in text for ch in _FOLDS_TO_ASCII):
+                if self._folded is None:
+                    self._folded = PatternStage(self._sources, fold=True)
+                    self._folded.build()
+                return self._folded._narrow(rules, buf)
+        return self._narrow(rules, buf)
+
+    def _narrow(self, rules: frozenset[int], buf: bytes) -> frozenset[int]:
+        if self._db is None:
+            return rules
         hit = set(self._always)
         self._db.scan(buf, match_event_handler=_collect, context=hit, scratch=self._scratch)
         return rules & frozenset(hit) if len(hit) < len(self._sources) else rules

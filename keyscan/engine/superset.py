@@ -131,9 +131,14 @@ def _class(chars: set[int], nonascii: bool) -> str:
     return f"[{body}]"
 
 
+# ASCII letters that a non-ASCII character matches under IGNORECASE in the
+# regex module (İ i, ſ s, K k); see ``superset_pattern(fold=True)``.
+_FOLD_TARGETS = frozenset(b"iIsSkK")
+
+
 class _Translator:
-    def __init__(self, groups: dict[int, list]) -> None:
-        self.groups = groups
+    def __init__(self, fold: bool) -> None:
+        self.fold = fold
 
     def seq(self, items, ci: bool, dotall: bool) -> str:
         return "".join(self.node(op, av, ci, dotall) for op, av in items)
@@ -142,7 +147,8 @@ class _Translator:
         if op is C.LITERAL:
             if av >= 128:
                 return _class(set(), True)
-            return _class(_fold({av}) if ci else {av}, False)
+            chars = _fold({av}) if ci else {av}
+            return _class(chars, ci and self.fold and bool(chars & _FOLD_TARGETS))
         if op is C.NOT_LITERAL:
             excluded = _fold({av}) if ci else {av}
             return _class(set(_ALL) - excluded, True)
@@ -201,21 +207,28 @@ class _Translator:
                 raise Untranslatable(f"class item {op}")
         if ci:
             chars = _fold(chars)
+            nonascii = nonascii or (self.fold and bool(chars & _FOLD_TARGETS))
         if negate:
             return _class(set(_ALL) - chars, True)
         return _class(chars, nonascii)
 
 
-def superset_pattern(source: str) -> bytes | None:
+def superset_pattern(source: str, fold: bool = False) -> bytes | None:
     """A byte-mode Hyperscan pattern matching a superset of what ``source``
     (a ``regex``-module pattern) matches, on ASCII text or on the shadow of
-    any text; None when the pattern uses something not translated."""
+    any text; None when the pattern uses something not translated.
+
+    The shadow turns İ, ſ and K into ``?`` like any other non-ASCII
+    character, but under IGNORECASE the regex module matches them with
+    ``i``, ``s`` and ``k``. ``fold=True`` makes caseless ``i``, ``s`` and
+    ``k`` also accept ``?``: looser (no longer a plain literal, so slower to
+    scan), and so used only for text that holds one of those three."""
     try:
         parsed = P.parse(_prepare(source))
         flags = parsed.state.flags
         if flags & (C.SRE_FLAG_LOCALE | getattr(C, "SRE_FLAG_ASCII", 0)):
             raise Untranslatable("flags")
-        out = _Translator({}).seq(parsed, bool(flags & C.SRE_FLAG_IGNORECASE), bool(flags & C.SRE_FLAG_DOTALL))
+        out = _Translator(fold).seq(parsed, bool(flags & C.SRE_FLAG_IGNORECASE), bool(flags & C.SRE_FLAG_DOTALL))
     except (Untranslatable, re.error, RecursionError, OverflowError, TypeError, ValueError):
         return None
     return out.encode("ascii")
