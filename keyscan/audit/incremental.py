@@ -45,7 +45,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, NamedTuple
 
-from ..git import NULL_SHA, BlobList, Git, GitError, ObjectReadError, display, list_blobs, log_changes, read_blobs, refs_containing
+from ..errors import KeyscanError
+from ..git import NULL_SHA, BlobList, Git, ObjectReadError, display, list_blobs, log_changes, read_blobs, refs_containing
 from ..history import HistoryOptions, lifecycle_notes, scan_history, with_lifecycle
 from ..models import Finding, Report, Stats
 from ..scan import scan_fragment
@@ -296,8 +297,8 @@ def rescan(
         merged.sort()
         what = f"{len(fresh)} new tip(s)" if fresh else "refs moved, no new commits"
         return Outcome(merged, what, blobs_read)
-    except GitError as exc:
-        return Outcome(None, f"git failed during the incremental checks ({exc})", 0)
+    except KeyscanError as exc:  # GitError included: the full audit will say what is wrong
+        return Outcome(None, f"the incremental scan failed ({exc})", 0)
 
 
 def _copy_stats(s: Stats) -> Stats:

@@ -69,11 +69,15 @@ def audit(repos: Sequence[Repository], spec: ScanSpec, options: AuditOptions, en
     if engine is not None:
         preload(spec, engine)
     previous = [layout.load(r, digest) for r in repos]
-    tasks = [Task(r, layout.root, spec, prev, options.fetch_timeout) for r, prev in zip(repos, previous)]
+    # Largest first (by the blobs their last audit read), so that a big
+    # repository does not start last and hold up the end of the audit.
+    order = sorted(range(len(repos)), key=lambda i: -_size(previous[i]))
+    tasks = [Task(repos[i], layout.root, spec, previous[i], options.fetch_timeout) for i in order]
     results: dict[int, dict] = {}
     statuses: dict[str, int] = {}
     with open_executor(options.executor, options.jobs, options.scheduler) as (executor, solo):
-        for i, (kind, value) in run_tasks(executor, audit_repository, tasks, solo=solo, parallel_solo=options.jobs):
+        for k, (kind, value) in run_tasks(executor, audit_repository, tasks, solo=solo, parallel_solo=options.jobs):
+            i = order[k]
             repo = repos[i]
             if kind == "ok" and isinstance(value, dict):
                 result = value
@@ -106,3 +110,11 @@ def audit(repos: Sequence[Repository], spec: ScanSpec, options: AuditOptions, en
             tagged.errors.append(err)
         parts.append((tagged, summary_row(repo.identity, tagged, head, failed)))
     return AuditResult(combine(parts), statuses, time.monotonic() - started)
+
+
+def _size(entry: dict | None) -> int:
+    try:
+        blobs = entry["report"]["stats"]["blobs"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return 0
+    return blobs if isinstance(blobs, int) else 0
