@@ -49,6 +49,7 @@ from .git import (
     CommitChanges,
     Git,
     ObjectReadError,
+    clean,
     display,
     head_commit,
     list_blobs,
@@ -106,7 +107,7 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
     git = info.git
     report = Report(command="history")
     stats = report.stats
-    where = repo or "."
+    where = clean(repo or ".")
     warnings: list[str] = []
     stats.extra["warnings"] = warnings
     stats.extra["shallow"] = info.shallow
@@ -136,7 +137,7 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
             _drop_keys_before(git, engine, revs, blobs, hits, report)
     if hits:
         ticker.tick(stats.extra.get("blobs", 0), stats.bytes_scanned, "provenance", force=True)
-        _provenance(git, engine, revs, head, hits, report)
+        _provenance(git, engine, revs, head, hits, report, bare=info.toplevel is None)
     return finish(report, options.filters)
 
 
@@ -358,12 +359,18 @@ def _events(git: Git, revs: list[str], hits: dict[str, _Hit]) -> dict[tuple[Key,
     return timeline
 
 
+def _pushed(ref_names, bare: bool) -> bool:
+    return any(r.startswith("refs/remotes/") for r in ref_names) or (bare and bool(ref_names))
+
+
 def commit_info(c: CommitChanges) -> CommitInfo:
     date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.time))
     return CommitInfo(c.sha, f"{c.author} <{c.email}>", date, c.subject)
 
 
-def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report) -> None:
+def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False) -> None:
+    """Introduction, removal and refs of each key found. In a bare
+    repository (a server, or a mirror clone) every ref was pushed there."""
     timeline = _events(git, revs, hits)
     paths = sorted({path for (_, path) in timeline} | {hit.path for hit in hits.values()})
     head_keys = _keys_at_head(git, engine, head, paths, hits, report.errors)
@@ -389,7 +396,7 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
             "removed": removed,
             "present_at_head": present,
             "refs": sorted(ref_names),
-            "pushed": any(r.startswith("refs/remotes/") for r in ref_names),
+            "pushed": _pushed(ref_names, bare),
         }
         plan[(key, path)] = (intro, lifecycle)
 
@@ -424,7 +431,7 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
                 "removed": None,
                 "present_at_head": key in head_keys.get(hit.path, ()),
                 "refs": held_by,
-                "pushed": any(r.startswith("refs/remotes/") for r in held_by),
+                "pushed": _pushed(held_by, bare),
             }
             _add(report, item, lifecycle, done)
 
@@ -497,7 +504,7 @@ def lifecycle_notes(lifecycle: dict) -> list[str]:
     else:
         notes.append("Not at HEAD, but git history still holds it: rotate it anyway, because clones, forks and CI caches keep the old commits.")
     if pushed:
-        notes.append("It was pushed (a remote-tracking branch holds it): rewriting history does not un-leak a pushed key; rotating does.")
+        notes.append("It was pushed (a remote-tracking branch holds it, or this is a server or mirror repository): rewriting history does not un-leak a pushed key; rotating does.")
     elif lifecycle.get("introduced"):
         notes.append("Only on local branches that were never pushed: rotating is still advised, but you can also remove the key from those commits (git commit --amend, git rebase -i) before you push.")
     return notes

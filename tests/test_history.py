@@ -399,3 +399,16 @@ def test_a_blob_that_a_tag_points_at_is_scanned(tmp_path, engine):
     assert f.path == "refs/tags/release-key" and f.line == 1
     assert f.lifecycle == {"introduced": None, "removed": None, "present_at_head": False, "refs": ["refs/tags/release-key"], "pushed": False}
     assert history(repo, engine, branches=["main"]).findings == []
+
+
+def test_in_a_bare_repository_every_ref_counts_as_pushed(tmp_path, engine):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=41)
+    repo.commit("key", {"k.py": f"K = '{key}'\n"})
+    bare = tmp_path / "server.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(bare)], check=True)
+    f = only(scan_history(str(bare), engine, HistoryOptions()), key)
+    assert f.lifecycle["pushed"] is True and f.lifecycle["refs"] == ["refs/heads/main"]
+    assert f.lifecycle["present_at_head"] is True
+    assert any("un-leak" in n for n in f.rotation["notes"])
+    assert only(history(repo, engine), key).lifecycle["pushed"] is False
