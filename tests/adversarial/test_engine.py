@@ -5,6 +5,7 @@ each test measures ordinary text in the same run and bounds the ratio."""
 from __future__ import annotations
 
 import base64
+import json
 import glob
 import string
 import sysconfig
@@ -85,3 +86,52 @@ def test_many_keys_in_one_file_scan_in_linear_time():
     assert len(f_small) == 1_000 and len(f_large) == 8_000 and errors == []
     per_key_small, per_key_large = t_small / 1_000, t_large / 8_000
     assert per_key_large < 3 * per_key_small, (per_key_small, per_key_large)
+
+
+SLOW_RULE = """format = 1
+provider = "Slow"
+[[rule]]
+id = "slow.rule"
+name = "Slow token"
+description = "A pattern that backtracks catastrophically."
+key_class = "secret"
+keywords = ["slowkey"]
+pattern = '(?P<secret>slowkey(?:a|aa)+b)'
+[rule.rotation]
+url = "https://example.com"
+steps = ["Rotate it."]
+[[rule.examples]]
+text = "slowkeyaab"
+secret = "slowkeyaab"
+"""
+
+
+def test_a_rule_that_gives_up_never_lets_a_scan_look_clean(tmp_path, monkeypatch, capsys):
+    """A rule whose regex backtracks catastrophically on crafted input hits
+    its time limit: the rule gives up on that file, the report's errors
+    say so, the other rules still run, and the scan exits 2 (could not
+    read everything), not 0, when nothing else was found. Otherwise a key
+    placed next to the crafted input would pass a CI gate unseen."""
+    from keyscan import cli
+    from keyscan.engine import matcher
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "slow.toml").write_text(SLOW_RULE)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "crafted.txt").write_text("slowkey" + "a" * 40 + "\nslowkeyaab\n")
+    monkeypatch.setattr(matcher, "TIMEOUT_BASE", 0.2)
+    monkeypatch.chdir(tree)
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["scan", "--rules", str(rules), "--only", "slow.rule", "-f", "json", *args])
+        return exc.value.code, json.loads(capsys.readouterr().out)
+
+    code, report = run()
+    assert [e["kind"] for e in report["errors"]] == ["timeout"] and report["findings"] == []
+    assert code == 2
+    (tree / "also.txt").write_text(f"K = '{KEY}'\n")
+    code, report = run("--only", "immutable")
+    assert code == 1 and len(report["findings"]) == 1
