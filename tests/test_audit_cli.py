@@ -32,7 +32,7 @@ def test_exit_codes_and_the_text_report(tmp_path, org):
     assert "1 repository with no findings and no errors." in found.out
     incomplete = audit(tmp_path, str(org["api"].path), str(tmp_path / "missing"))
     assert incomplete.code == 3, incomplete.err
-    assert f"{tmp_path / 'missing'}: fetch: {tmp_path / 'missing'}: no such folder" in incomplete.out
+    assert f"{tmp_path / 'missing'}: fetch: no such folder" in incomplete.out
     assert "Traceback" not in incomplete.err
 
 

@@ -144,9 +144,9 @@ def update(repo: Repository, git_dir: str, timeout: float = FETCH_TIMEOUT) -> Sn
     and HEAD afterwards. Raises FetchError with git's reason."""
     if repo.kind == "path":
         if not os.path.exists(repo.location):
-            raise FetchError(f"{clean(repo.identity)}: no such folder")
+            raise FetchError("no such folder")
         if not os.path.isdir(repo.location):
-            raise FetchError(f"{clean(repo.identity)}: not a folder (give the repository's folder)")
+            raise FetchError("not a folder (give the repository's folder)")
     if not os.path.isfile(os.path.join(git_dir, "HEAD")):
         _init(git_dir)
     git = _fetch_git(git_dir, repo.location)
@@ -160,7 +160,7 @@ def update(repo: Repository, git_dir: str, timeout: float = FETCH_TIMEOUT) -> Sn
         # branch that does not exist): fetch the refs alone.
         code, msg = _run_fetch(git, refspecs, timeout)
     if code != 0:
-        raise FetchError(f"cannot fetch {clean(repo.identity)}: {msg}")
+        raise FetchError(f"cannot fetch: {msg}")
     plain = Git(git_dir)
     if head:
         plain.run("update-ref", "--no-deref", "HEAD", head)

@@ -201,7 +201,9 @@ def _refresh_refs(git: Git, items: list[Finding], old_tips: dict[str, str], new_
         if not life or not life.get("introduced"):
             continue
         names = set(holding.get(life["introduced"], ())) | {r for r in life.get("refs", ()) if kept(r)}
-        new_life = dict(life, refs=sorted(names), pushed=any(r.startswith("refs/remotes/") for r in names))
+        # keyscan.history's rule: a remote-tracking ref, or any ref of a bare
+        # repository (the cache copy is bare), means it was pushed.
+        new_life = dict(life, refs=sorted(names), pushed=bool(names))
         out[_ident(f)] = _relifecycle(f, new_life)
     return out
 

@@ -13,9 +13,11 @@ reports. It never holds credentials:
   ``https://github.com/org/api`` and ``git@github.com:org/api.git`` are one
   repository.
 
-A local path is audited as it is (every ref it has, like ``keyscan history
-PATH``); a URL is a remote: its branches become remote-tracking refs in the
-cache, so every key found is reported as pushed.
+A local path is fetched with every ref it has (branches, tags,
+remote-tracking refs); a URL is a remote: its branches become
+remote-tracking refs in the cache. Either way the copy is bare, and
+``keyscan history`` counts every ref of a bare repository as pushed: an
+audit treats each repository as a server's copy.
 """
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def audit(repos: Sequence[Repository], spec: ScanSpec, options: AuditOptions, en
             if kind == "ok" and isinstance(value, dict):
                 result = value
             else:
-                result = {"repository": repo.identity, "status": "failed", "error": {"kind": "worker", "message": f"{repo.identity}: {value}"}, "seconds": 0.0}
+                result = {"repository": repo.identity, "status": "failed", "error": {"kind": "worker", "message": str(value)}, "seconds": 0.0}
             if result.get("entry") is not None:
                 layout.save(repo, digest, result["entry"])
             results[i] = result
@@ -94,7 +94,7 @@ def audit(repos: Sequence[Repository], spec: ScanSpec, options: AuditOptions, en
     parts = []
     rules = engine.ruleset.by_id() if engine is not None else {}
     for i, repo in enumerate(repos):
-        result = results.get(i, {"status": "failed", "error": {"kind": "worker", "message": f"{repo.identity}: not audited"}})
+        result = results.get(i, {"status": "failed", "error": {"kind": "worker", "message": "not audited"}})
         entry = result.get("entry") or previous[i]
         failed = result.get("status") == "failed"
         if entry is not None:

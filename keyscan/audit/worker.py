@@ -211,7 +211,7 @@ def audit_repository(task: Task) -> dict:
     except FetchError as exc:
         return _failed(task, "fetch", str(exc), started)
     except KeyscanError as exc:
-        return _failed(task, "git", f"{repo.identity}: {exc}", started)
+        return _failed(task, "git", str(exc), started)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         return _failed(task, "read", f"{where}{exc.strerror or type(exc).__name__}", started)
