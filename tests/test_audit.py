@@ -271,3 +271,28 @@ def test_run_reports_an_exception_as_that_items_failure():
     with executors.process_pool(1) as pool:
         out = dict(executors.run(pool, _square_or_die, [2, 99]))
     assert out == {0: ("ok", 4), 1: ("error", "ValueError: bad input")}
+
+
+def test_a_copy_that_cannot_be_read_entirely_is_incomplete_and_retried(tmp_path, engine_spec):
+    from keyscan.audit.cache import Layout
+
+    org = make_org(tmp_path)
+    web = org["web"]
+    cache = tmp_path / "cache"
+    run_audit(engine_spec, [web.path], cache)
+    # Lose a blob of the cache's copy (a disk fault), then audit afresh.
+    git_dir = Layout(str(cache)).git_dir(parse(str(web.path)))
+    blob = web.git("rev-parse", "HEAD:server/env.py").strip()
+    loose = os.path.join(git_dir, "objects", blob[:2], blob[2:])
+    assert os.path.exists(loose)
+    os.remove(loose)
+    for p in (cache / "results").rglob("*.json"):
+        p.unlink()
+    seen = []
+    result = run_audit(engine_spec, [web.path], cache, on_result=seen.append)
+    (row,) = result.report.stats.extra["repositories"]
+    assert row["status"] == "incomplete" and row["errors"] >= 1
+    assert any(blob in e.message for e in result.report.errors)
+    again = []
+    run_audit(engine_spec, [web.path], cache, on_result=again.append)
+    assert again[0].status == "full" and again[0].why == "the previous audit could not read everything"
