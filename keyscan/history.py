@@ -70,6 +70,7 @@ from .sources.history import Progress, Ticker, history_fragments
 
 Key = tuple[str, str]  # (rule id, secret)
 FIND_OBJECT_BATCH = 20_000  # blob ids per git log (about 1 MB of arguments)
+MAX_REFS = 50  # refs listed per finding; ``refs_more`` counts the rest
 
 
 @dataclass
@@ -359,6 +360,14 @@ def _events(git: Git, revs: list[str], hits: dict[str, _Hit]) -> dict[tuple[Key,
     return timeline
 
 
+def _shown_refs(ref_names) -> list[str]:
+    """At most MAX_REFS refs, remote-tracking refs and branches first (a
+    hosted mirror has thousands of pull-request refs), sorted by name."""
+    rank = {"refs/remotes/": 0, "refs/heads/": 1, "refs/tags/": 2}
+    kept = sorted(ref_names, key=lambda r: (next((v for k, v in rank.items() if r.startswith(k)), 3), r))[:MAX_REFS]
+    return sorted(kept)
+
+
 def _pushed(ref_names, bare: bool) -> bool:
     return any(r.startswith("refs/remotes/") for r in ref_names) or (bare and bool(ref_names))
 
@@ -395,9 +404,11 @@ def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[
             "introduced": intro.commit.sha,
             "removed": removed,
             "present_at_head": present,
-            "refs": sorted(ref_names),
+            "refs": _shown_refs(ref_names),
             "pushed": _pushed(ref_names, bare),
         }
+        if len(ref_names) > MAX_REFS:
+            lifecycle["refs_more"] = len(ref_names) - MAX_REFS
         plan[(key, path)] = (intro, lifecycle)
 
     infos: dict[str, CommitInfo] = {}

@@ -412,3 +412,18 @@ def test_in_a_bare_repository_every_ref_counts_as_pushed(tmp_path, engine):
     assert f.lifecycle["present_at_head"] is True
     assert any("un-leak" in n for n in f.rotation["notes"])
     assert only(history(repo, engine), key).lifecycle["pushed"] is False
+
+
+def test_refs_list_is_capped_with_branches_first(tmp_path, engine, monkeypatch):
+    import keyscan.history as kh
+
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=42)
+    repo.commit("key", {"k.py": f"K = '{key}'\n"})
+    for i in range(5):
+        repo.git("update-ref", f"refs/pull/{i}/head", "HEAD")
+    repo.git("tag", "v1")
+    monkeypatch.setattr(kh, "MAX_REFS", 3)
+    f = only(history(repo, engine), key)
+    assert f.lifecycle["refs"] == ["refs/heads/main", "refs/pull/0/head", "refs/tags/v1"]
+    assert f.lifecycle["refs_more"] == 4
