@@ -16,6 +16,8 @@ from .validators import VALIDATORS
 # Seconds a single rule may spend on one fragment, plus this much per MB.
 TIMEOUT_BASE = 2.0
 TIMEOUT_PER_MB = 1.0
+# Texts this long get anchored matching (anchor.py) once stage 2 is built.
+ANCHOR_MIN_TEXT = 8 * 1024
 
 
 class EngineResult(NamedTuple):
@@ -33,6 +35,7 @@ class Engine:
         # Regex time is reported to the prefilter until its second stage is
         # built (see prefilter.PatternStage).
         self._timing = getattr(self.prefilter, "patterns", None) is not None
+        self._anchors = None  # anchored matching, once stage 2 is built (anchor.py)
 
     def candidates(self, data: bytes, path: str) -> list[Rule]:
         """Rules whose keywords occur in ``data`` and that apply to ``path``."""
@@ -75,10 +78,22 @@ class Engine:
         else:
             self._run_rules(rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout)
 
+    def _finditer(self, rule, text: str, timeout: float):
+        if len(text) < ANCHOR_MIN_TEXT:
+            return rule.pattern.finditer(text, timeout=timeout)
+        if self._anchors is None:
+            stage = getattr(self.prefilter, "patterns", None)
+            if stage is None or not stage.ready:
+                return rule.pattern.finditer(text, timeout=timeout)
+            from .anchor import Anchors
+
+            self._anchors = Anchors()
+        return self._anchors.finditer(rule, text, timeout)
+
     def _run_rules(self, rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout) -> None:
         for rule in rules:
             try:
-                for m in rule.pattern.finditer(text, timeout=timeout):
+                for m in self._finditer(rule, text, timeout):
                     secret = m.group("secret")
                     if not secret:
                         continue

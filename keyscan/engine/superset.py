@@ -137,11 +137,13 @@ _FOLD_TARGETS = frozenset(b"iIsSkK")
 
 
 class _Translator:
-    def __init__(self, fold: bool) -> None:
+    def __init__(self, fold: bool, reverse: bool = False) -> None:
         self.fold = fold
+        self.reverse = reverse  # the pattern of the reversed text
 
     def seq(self, items, ci: bool, dotall: bool) -> str:
-        return "".join(self.node(op, av, ci, dotall) for op, av in items)
+        parts = [self.node(op, av, ci, dotall) for op, av in items]
+        return "".join(reversed(parts) if self.reverse else parts)
 
     def node(self, op, av, ci: bool, dotall: bool) -> str:
         if op is C.LITERAL:
@@ -237,3 +239,104 @@ def superset_pattern(source: str, fold: bool = False) -> bytes | None:
 def shadow(text: str) -> bytes:
     """One ASCII byte per character of ``text``; non-ASCII ones become ``?``."""
     return text.encode("ascii", "replace")
+
+
+HEAD_MAX = 256  # widest head, in characters
+
+
+def head_pattern(source: str) -> tuple[bytes, int, int, frozenset[int], bool] | None:
+    """The head of the pattern, for anchored matching (``anchor.py``): the
+    longest run of its leading elements (zero-width ones dropped) whose
+    width is bounded by HEAD_MAX characters. Returns (superset pattern of
+    the head *reversed*, its least and greatest width, the ASCII characters
+    it can start with, whether it can start with a non-ASCII one). Every
+    match of ``source`` starts where the head matches; scanning the reversed
+    text with the reversed head lists those places. None when the head can
+    be empty (or the pattern is not translated)."""
+    try:
+        parsed = P.parse(_prepare(source))
+        flags = parsed.state.flags
+        ci = bool(flags & C.SRE_FLAG_IGNORECASE)
+        dotall = bool(flags & C.SRE_FLAG_DOTALL)
+        head: list = []
+        lo = hi = 0
+        for item in parsed:
+            width = P.SubPattern(parsed.state, [item]).getwidth()
+            if width[1] == 0:  # assertions, empty groups
+                continue
+            if hi + width[1] > HEAD_MAX:
+                break
+            head.append(item)
+            lo, hi = lo + width[0], hi + width[1]
+        if lo < 1:
+            return None
+        expr = _Translator(False, reverse=True).seq(head, ci, dotall).encode("ascii")
+        first, nonascii = _seq_first(head, ci, dotall)
+    except (Untranslatable, re.error, RecursionError, OverflowError, TypeError, ValueError):
+        return None
+    return expr, lo, hi, frozenset(first), nonascii
+
+
+def _first_chars(op, av, ci: bool, dotall: bool) -> tuple[set[int], bool]:
+    """ASCII characters a non-empty match of one element can start with,
+    and whether it can start with a non-ASCII one (loose: a superset)."""
+    if op is C.LITERAL:
+        if av >= 128:
+            return set(), True
+        return (_fold({av}) if ci else {av}), False
+    if op is C.IN:
+        cls = _Translator(False).in_(av, ci)
+        chars = _class_chars(cls)
+        return chars - {SHADOW} | ({SHADOW} if SHADOW in chars else set()), SHADOW in chars
+    if op is C.SUBPATTERN:
+        _gid, add, delete, sub = av
+        ci2 = (ci or bool(add & C.SRE_FLAG_IGNORECASE)) and not (delete & C.SRE_FLAG_IGNORECASE)
+        dot2 = (dotall or bool(add & C.SRE_FLAG_DOTALL)) and not (delete & C.SRE_FLAG_DOTALL)
+        return _seq_first(sub, ci2, dot2)
+    if op is C.BRANCH:
+        chars: set[int] = set()
+        nonascii = False
+        for branch in av[1]:
+            c, n = _seq_first(branch, ci, dotall)
+            chars |= c
+            nonascii = nonascii or n
+        return chars, nonascii
+    if op is getattr(C, "ATOMIC_GROUP", None):
+        return _seq_first(av, ci, dotall)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT) or op is getattr(C, "POSSESSIVE_REPEAT", None):
+        return _seq_first(av[2], ci, dotall)
+    return set(_ALL), True  # anything else: any character
+
+
+def _seq_first(items, ci: bool, dotall: bool) -> tuple[set[int], bool]:
+    """First characters of a sequence: of its first element, and of the
+    next ones as long as those before can be empty."""
+    chars: set[int] = set()
+    nonascii = False
+    state = P.State()
+    for op, av in items:
+        lo, hi = P.SubPattern(state, [(op, av)]).getwidth()
+        if hi == 0:
+            continue
+        c, n = _first_chars(op, av, ci, dotall)
+        chars |= c
+        nonascii = nonascii or n
+        if lo > 0:
+            return chars, nonascii
+    return set(_ALL), True  # the whole sequence can be empty
+
+
+def _class_chars(cls: str) -> set[int]:
+    out: set[int] = set()
+    body = cls[1:-1]
+    i = 0
+    while i < len(body):
+        a = int(body[i + 2:i + 4], 16)
+        i += 4
+        if body[i:i + 1] == "-":
+            b = int(body[i + 3:i + 5], 16)
+            i += 5
+            out.update(range(a, b + 1))
+        else:
+            out.add(a)
+    return out

@@ -1,0 +1,92 @@
+"""Anchored matching: a rule's regex tried only where a match can start.
+
+On a large text (a minified bundle, a big source file) a rule whose
+prefilter stages pass still runs its regex over every character, and the
+``regex`` module is slow to *search* (a caseless alternation of keywords is
+tried at each position: about 30 MB/s). Yet most patterns begin with a short
+head of bounded width (a keyword alternation and the assignment after it, a
+literal prefix such as ``sk_imapik-`` and the key): every match starts where
+that head matches. A small Hyperscan database of the head's superset
+pattern, reversed, run over the reversed text, lists exactly those places
+(an end in the reversed text is a start in the text); each, in increasing
+order and past the previous match, gets one ``pattern.match(text, start)``.
+That visits the positions where ``finditer`` could have found something, in
+the same order, with the same context (lookbehinds and ``\\b`` see the text
+before the start; ``^`` means the real start), so the matches are the same;
+the tests compare both on the rules' examples and real files.
+
+Used only with Hyperscan, once the prefilter's second stage is built, on
+texts of at least ``matcher.ANCHOR_MIN_TEXT`` characters without İ/ſ/K (see
+``superset.py``); everything else runs ``finditer``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+_FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
+
+
+class Anchors:
+    def __init__(self) -> None:
+        self._heads: dict[str, object] = {}  # rule id -> _Head, or None when not anchorable
+
+    def head(self, rule):
+        try:
+            return self._heads[rule.id]
+        except KeyError:
+            pass
+        from .superset import head_pattern
+
+        head = None
+        found = head_pattern(rule.pattern_source)
+        if found is not None:
+            try:
+                head = _Head(*found)
+            except Exception:  # Hyperscan rejects it: plain finditer
+                head = None
+        self._heads[rule.id] = head
+        return head
+
+    def finditer(self, rule, text: str, timeout: float):
+        """Matches of ``rule.pattern`` in ``text``, as ``finditer`` finds them."""
+        if not any(ch in text for ch in _FOLDS_TO_ASCII):
+            head = self.head(rule)
+            if head is not None:
+                return head.matches(rule.pattern, text, timeout)
+        return rule.pattern.finditer(text, timeout=timeout)
+
+
+class _Head:
+    def __init__(self, expr: bytes, *_widths_and_first) -> None:
+        import hyperscan
+
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(expressions=[expr], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_PREFILTER])
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def matches(self, pattern, text: str, timeout: float) -> Iterator:
+        ends: list[int] = []
+        backwards = text.encode("ascii", "replace")[::-1]  # the shadow, reversed
+        self.db.scan(backwards, match_event_handler=_collect_end, context=ends, scratch=self.scratch)
+        size = len(backwards)
+        return self._walk(pattern, text, sorted({size - e for e in ends}), timeout)
+
+    def _walk(self, pattern, text: str, starts: list[int], timeout: float) -> Iterator:
+        deadline = time.monotonic() + timeout
+        match = pattern.match
+        last_end = 0  # where finditer would search from next
+        for s in starts:
+            if s < last_end:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("regex timed out")
+            m = match(text, s, timeout=left)
+            if m is not None:
+                yield m
+                last_end = m.end() if m.end() > s else s + 1
+
+
+def _collect_end(id_: int, start: int, end: int, flags: int, ends: list) -> None:
+    ends.append(end)
