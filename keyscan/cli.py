@@ -301,7 +301,15 @@ def _progress_printer() -> Callable[[Any], None]:
 
 def _warn(report: Report) -> None:
     for text in report.stats.extra.get("warnings") or ():
-        click.echo(f"keyscan: warning: {text}", err=True)
+        _say(f"keyscan: warning: {text}")
+
+
+def _say(text: str, err: bool = True) -> None:
+    """A message from keyscan, with any secret in what it quotes (a path, a
+    value, a revision) redacted."""
+    from .leakguard import guard
+
+    click.echo(guard(text), err=err)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -873,7 +881,7 @@ def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, history_mo
         click.echo(f"{target}: every entry still matches ({_entries(len(base.entries))}); file unchanged.")
         return
     for e in stale:
-        click.echo(f"removed  {e.rule_id}  {e.hash[:12]}" + (f"  {e.path}" if e.path else ""))
+        _say(f"removed  {e.rule_id}  {e.hash[:12]}" + (f"  {e.path}" if e.path else ""), err=False)
     base = base.with_entries(base.entries - set(stale))
     bl.save(base)
     click.echo(f"{target}: removed {_entries(len(stale))}, {len(base.entries)} left.")
@@ -901,10 +909,14 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("keyscan: interrupted", err=True)
         code = EXIT_INTERRUPTED
     except click.ClickException as exc:
-        exc.show()
+        import io
+
+        shown = io.StringIO()
+        exc.show(file=shown)
+        _say(shown.getvalue().rstrip("\n"))
         code = EXIT_ERROR
     except KeyscanError as exc:
-        click.echo(f"keyscan: error: {exc}", err=True)
+        _say(f"keyscan: error: {exc}")
         code = EXIT_ERROR
     except KeyboardInterrupt:
         click.echo("keyscan: interrupted", err=True)
@@ -914,7 +926,7 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_TERMINATED
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"keyscan: error: {where}{exc.strerror or type(exc).__name__}", err=True)
+        _say(f"keyscan: error: {where}{exc.strerror or type(exc).__name__}")
         code = EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback, never a secret
         if os.environ.get("KEYSCAN_DEBUG"):

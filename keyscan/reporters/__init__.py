@@ -35,4 +35,17 @@ FORMATS: dict[str, str] = {
 
 
 def renderer(fmt: str) -> Callable[[Report, RenderOptions], str]:
-    return importlib.import_module(f"{__name__}.{FORMATS[fmt]}").render
+    """The format's render function; unless told not to redact, its output
+    passes keyscan.leakguard, so a key that reached a path, a commit
+    subject or an error message is redacted there too."""
+    render = importlib.import_module(f"{__name__}.{FORMATS[fmt]}").render
+
+    def guarded(report: Report, options: RenderOptions) -> str:
+        text = render(report, options)
+        if not options.redact:
+            return text
+        from ..leakguard import guard, report_secrets
+
+        return guard(text, report_secrets(report))
+
+    return guarded
