@@ -2,7 +2,7 @@
 same inputs, alternately, several times; medians of wall time, CPU time and
 peak memory, with ratios to keyscan.
 
-    python benchmarks/run.py                      # everything (about 40 min)
+    python benchmarks/run.py                      # everything (about an hour)
     python benchmarks/run.py --only stdlib,hook   # some scenarios
     python benchmarks/run.py --runs 5 --work /data/keyscan-bench
 
@@ -24,12 +24,12 @@ $KEYSCAN_BENCH_DIR or /tmp/keyscan-bench), outside the checkout:
   map, with their maps, from pinned npm packages (about 220 MB);
 * ``hook``: a checkout of the git repository with a 10-file change staged
   (nine edited source files, one new config file holding a made-up key);
-* ``scaling``: the stdlib input at 1x, 2x and 4x (hard-linked copies) and
-  the history at about 1/4, 1/2 and all of git's commits.
+* ``scaling``: the stdlib input at 1x, 2x and 4x (hard-linked copies), all
+  tools; keyscan's history at about 1/4, 1/2 and all of git's commits.
 
 Each scenario runs one unmeasured warm-up of every tool (page cache, keyscan's
 rule and pattern caches), then ``--runs`` rounds in which every tool runs
-once, in turn. CPU time is user + system of the whole process tree
+once, in turn (history: ``--history-runs`` rounds, no warm-up). CPU time is user + system of the whole process tree
 (``os.wait4``); "peak RSS" is the largest single process (``wait4``'s
 ``ru_maxrss``, as ``/usr/bin/time`` reports it) and "tree RSS" the largest
 sum over the process tree, sampled every 0.1 s from /proc.
@@ -368,16 +368,16 @@ def count_findings(tool: Tool) -> int | None:
         return None
     if tool.count == "keyscan":
         return len(data.get("findings", []))
-    if tool.count == "kingfisher":
+    if tool.count == "findings":
         return len(data.get("findings", [])) if isinstance(data, dict) else len(data)
     if tool.count == "detect-secrets":
         return sum(len(v) for v in data.get("results", {}).values())
     return len(data) if isinstance(data, list) else None
 
 
-def bench(title: str, tools: list[Tool], runs: int, timeout: float, results: dict) -> None:
+def bench(title: str, tools: list[Tool], runs: int, timeout: float, results: dict, warm_up: bool = True) -> None:
     log(f"\n== {title}")
-    for tool in tools:  # warm-up, unmeasured
+    for tool in tools if warm_up else ():  # unmeasured
         try:
             run_once(tool, timeout)
         except RuntimeError as exc:
@@ -444,8 +444,8 @@ def dir_tools(bins: dict, target: Path, out: Path, *, detect_secrets: bool) -> l
         keyscan(["scan", str(target), "--no-gitignore"], out / "keyscan.json"),
         keyscan(["scan", str(target), "--no-gitignore", "--only", "immutable"], out / "keyscan-imm.json", name="keyscan --only immutable"),
         Tool("gitleaks", [bins["gitleaks"], "dir", str(target), "--no-banner", "--log-level", "error", "--report-format", "json", "--report-path", str(out / "gitleaks.json"), "--exit-code", "0"], report=out / "gitleaks.json", count="list"),
-        Tool("betterleaks", [bins["betterleaks"], "fs", str(target), "--no-banner", "--log-level", "error", "--output", str(out / "betterleaks.json"), "--exit-code", "0"], report=out / "betterleaks.json", count="list"),
-        Tool("kingfisher", [bins["kingfisher"], "scan", str(target), "--git-history", "none", "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / "kingfisher.json")], report=out / "kingfisher.json", count="kingfisher", ok_codes=(0, 200, 205)),
+        Tool("betterleaks", [bins["betterleaks"], "fs", str(target), "--no-banner", "--log-level", "error", "--output", str(out / "betterleaks.json"), "--exit-code", "0"], report=out / "betterleaks.json", count="findings"),
+        Tool("kingfisher", [bins["kingfisher"], "scan", str(target), "--git-history", "none", "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / "kingfisher.json")], report=out / "kingfisher.json", count="findings", ok_codes=(0, 200, 205)),
     ]
     if detect_secrets:
         tools.append(Tool("detect-secrets", [bins["detect-secrets"], "scan", "--all-files", str(target)], cwd=target, count="none"))
@@ -460,8 +460,8 @@ def history_tools(bins: dict, repo: Path, out: Path, ref: str = "--all", suffix:
         keyscan(ks_args, out / f"keyscan-h{suffix}.json"),
         keyscan(ks_args + ["--only", "immutable"], out / f"keyscan-h-imm{suffix}.json", name="keyscan --only immutable"),
         Tool("gitleaks", [bins["gitleaks"], "git", str(repo), "--no-banner", "--log-level", "error", f"--log-opts={log_opts}", "--report-format", "json", "--report-path", str(out / f"gitleaks-h{suffix}.json"), "--exit-code", "0"], report=out / f"gitleaks-h{suffix}.json", count="list"),
-        Tool("betterleaks", [bins["betterleaks"], "git", str(repo), "--no-banner", "--log-level", "error", f"--log-opts={log_opts}", "--output", str(out / f"betterleaks-h{suffix}.json"), "--exit-code", "0"], report=out / f"betterleaks-h{suffix}.json", count="list"),
-        Tool("kingfisher", [bins["kingfisher"], "scan", str(repo), "--git-history", "full", *kf_branch, "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / f"kingfisher-h{suffix}.json")], report=out / f"kingfisher-h{suffix}.json", count="kingfisher", ok_codes=(0, 200, 205)),
+        Tool("betterleaks", [bins["betterleaks"], "git", str(repo), "--no-banner", "--log-level", "error", f"--log-opts={log_opts}", "--output", str(out / f"betterleaks-h{suffix}.json"), "--exit-code", "0"], report=out / f"betterleaks-h{suffix}.json", count="findings"),
+        Tool("kingfisher", [bins["kingfisher"], "scan", str(repo), "--git-history", "full", *kf_branch, "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / f"kingfisher-h{suffix}.json")], report=out / f"kingfisher-h{suffix}.json", count="findings", ok_codes=(0, 200, 205)),
     ]
 
 
@@ -469,8 +469,8 @@ def hook_tools(bins: dict, repo: Path, changed: list[str], out: Path) -> list[To
     return [
         keyscan(["staged"], out / "keyscan-staged.json", cwd=repo),
         Tool("gitleaks", [bins["gitleaks"], "git", "--pre-commit", "--staged", "--no-banner", "--log-level", "error", "--report-format", "json", "--report-path", str(out / "gitleaks-staged.json"), "--exit-code", "0", "."], cwd=repo, report=out / "gitleaks-staged.json", count="list"),
-        Tool("betterleaks", [bins["betterleaks"], "git", "--staged", "--no-banner", "--log-level", "error", "--output", str(out / "betterleaks-staged.json"), "--exit-code", "0", "."], cwd=repo, report=out / "betterleaks-staged.json", count="list"),
-        Tool("kingfisher", [bins["kingfisher"], "scan", ".", "--staged", "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / "kingfisher-staged.json")], cwd=repo, report=out / "kingfisher-staged.json", count="kingfisher", ok_codes=(0, 200, 205)),
+        Tool("betterleaks", [bins["betterleaks"], "git", "--staged", "--no-banner", "--log-level", "error", "--output", str(out / "betterleaks-staged.json"), "--exit-code", "0", "."], cwd=repo, report=out / "betterleaks-staged.json", count="findings"),
+        Tool("kingfisher", [bins["kingfisher"], "scan", ".", "--staged", "--no-update-check", "--no-validate", "--format", "json", "--output", str(out / "kingfisher-staged.json")], cwd=repo, report=out / "kingfisher-staged.json", count="findings", ok_codes=(0, 200, 205)),
         Tool("detect-secrets-hook", [bins["detect-secrets"] + "-hook", *changed], cwd=repo, count="none"),
     ]
 
@@ -591,6 +591,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("KEYSCAN_BENCH_DIR", Path(tempfile.gettempdir()) / "keyscan-bench")))
     ap.add_argument("--runs", type=int, default=3, help="measured rounds per scenario (default 3)")
     ap.add_argument("--hook-runs", type=int, default=11, help="measured rounds of the hook scenario (default 11)")
+    ap.add_argument("--history-runs", type=int, default=1, help="measured rounds of the history scenario, no warm-up (default 1: a round takes about 10 minutes)")
     ap.add_argument("--only", default=",".join(SCENARIOS) + ",prefilter", help="comma-separated scenarios: " + ", ".join(SCENARIOS) + ", prefilter")
     ap.add_argument("--git-source", default=GIT_MIRROR if os.path.isdir(GIT_MIRROR) else GIT_URL, help="git's repository to clone for the history input")
     ap.add_argument("--timeout", type=float, default=900, help="seconds before a run is killed and its tool marked failed")
@@ -635,7 +636,7 @@ def main() -> None:
         bench(f"bundles with source maps ({tree_bytes(bundles) / 1e6:.0f} MB)", dir_tools(bins, bundles, out, detect_secrets=False), args.runs, args.timeout, results)
     if "history" in only:
         commits = int(sh("git", "-C", git_repo, "rev-list", "--count", "--all").strip())
-        bench(f"history: git's repository, {commits:,} commits", history_tools(bins, git_repo, out), args.runs, args.timeout, results)
+        bench(f"history: git's repository, {commits:,} commits", history_tools(bins, git_repo, out), args.history_runs, args.timeout, results, warm_up=False)
     if "hook" in only:
         repo, changed = prepare_hook(work, git_repo)
         bench(f"staged hook: {len(changed)} files changed in a checkout of git's repository", hook_tools(bins, repo, changed, out), args.hook_runs, args.timeout, results)
@@ -644,9 +645,9 @@ def main() -> None:
             tree = scaled_tree(work, stdlib, factor)
             tools = [t for t in dir_tools(bins, tree, out, detect_secrets=False) if t.name != "keyscan --only immutable"]
             bench(f"scaling: stdlib x{factor} ({tree_bytes(tree) / 1e6:.0f} MB)", tools, max(1, args.runs - 1), args.timeout, results)
-        for label, (ref, count) in history_refs(git_repo).items():
-            tools = [t for t in history_tools(bins, git_repo, out, ref, suffix=label.replace("/", "of")) if t.name != "keyscan --only immutable"]
-            bench(f"scaling: history {label} ({count:,} commits)", tools, 1, args.timeout, results)
+        for label, (ref, count) in history_refs(git_repo).items():  # keyscan only: memory against history length
+            tools = [t for t in history_tools(bins, git_repo, out, ref, suffix=label.replace("/", "of")) if t.name == "keyscan"]
+            bench(f"scaling: keyscan history {label} ({count:,} commits)", tools, 1, args.timeout, results, warm_up=False)
     (work / "results.json").write_text(json.dumps(results, indent=1))
     log(f"\nraw samples: {work / 'results.json'}")
 
