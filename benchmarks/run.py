@@ -30,9 +30,9 @@ $KEYSCAN_BENCH_DIR or /tmp/keyscan-bench), outside the checkout:
 Each scenario runs one unmeasured warm-up of every tool (page cache, keyscan's
 rule and pattern caches), then ``--runs`` rounds in which every tool runs
 once, in turn (history: ``--history-runs`` rounds, no warm-up). CPU time is user + system of the whole process tree
-(``os.wait4``); "peak RSS" is the largest single process (``wait4``'s
-``ru_maxrss``, as ``/usr/bin/time`` reports it) and "tree RSS" the largest
-sum over the process tree, sampled every 0.1 s from /proc.
+(``os.wait4``); "peak RSS" is the largest single process (``/usr/bin/time``'s
+``%M``) and "tree RSS" the largest sum over the process tree (workers and
+git included), sampled every 0.1 s from /proc.
 
 ``--only prefilter`` compares the prefilter options in process on the stdlib
 input: keywords with ``bytes.find`` (stdlib), with ``pyahocorasick`` (when
@@ -322,13 +322,22 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+TIME = "/usr/bin/time"  # GNU time: the child's own peak RSS (see run_once)
+
+
 def run_once(tool: Tool, timeout: float) -> Sample:
+    """One run. The tool is started through GNU time when it exists: a
+    process forked from this (large) Python process keeps the parent's
+    resident pages in its ``ru_maxrss`` until it execs, so wait4's figure
+    would be this process's size, not the tool's; time's child starts small."""
     if tool.report is not None and tool.report.exists():
         tool.report.unlink()
     env = dict(os.environ, **tool.env)
+    rss_file = Path(tempfile.mktemp(prefix="keyscan-bench-rss-"))
+    cmd = [TIME, "-q", "-f", "%M", "-o", str(rss_file), *tool.cmd] if os.access(TIME, os.X_OK) else tool.cmd
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(tool.cmd, cwd=tool.cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=tool.cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
         peak = [0]
         done = threading.Event()
 
@@ -353,7 +362,14 @@ def run_once(tool: Tool, timeout: float) -> Sample:
             if wall >= timeout:
                 tail = f"timed out after {timeout:.0f} s"
             raise RuntimeError(f"{tool.name}: exit {code}: {tail}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, max(peak[0], usage.ru_maxrss), code, count_findings(tool))
+    rss = usage.ru_maxrss
+    try:
+        rss = int(rss_file.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    finally:
+        rss_file.unlink(missing_ok=True)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss, max(peak[0], rss), code, count_findings(tool))
 
 
 def count_findings(tool: Tool) -> int | None:
@@ -622,10 +638,6 @@ def main() -> None:
         log(f"stdlib input: {stdlib} ({tree_bytes(stdlib) / 1e6:.0f} MB)")
     if only & {"history", "large", "hook", "scaling"}:
         git_repo = prepare_history(work, args.git_source)
-    if "prefilter" in only:
-        table = prefilter_comparison(stdlib)
-        print(table, flush=True)
-        results["prefilter"] = table
     if "stdlib" in only:
         bench(f"working tree: stdlib ({tree_bytes(stdlib) / 1e6:.0f} MB)", dir_tools(bins, stdlib, out, detect_secrets=True), args.runs, args.timeout, results)
     if "large" in only:
@@ -648,6 +660,10 @@ def main() -> None:
         for label, (ref, count) in history_refs(git_repo).items():  # keyscan only: memory against history length
             tools = [t for t in history_tools(bins, git_repo, out, ref, suffix=label.replace("/", "of")) if t.name == "keyscan"]
             bench(f"scaling: keyscan history {label} ({count:,} commits)", tools, 1, args.timeout, results, warm_up=False)
+    if "prefilter" in only:  # last: it loads the stdlib into this process
+        table = prefilter_comparison(stdlib)
+        print(table, flush=True)
+        results["prefilter"] = table
     (work / "results.json").write_text(json.dumps(results, indent=1))
     log(f"\nraw samples: {work / 'results.json'}")
 
