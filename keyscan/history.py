@@ -6,11 +6,24 @@ How it works, and why (measured on git's own repository, see
 1. **Unique blobs, not diffs.** ``git rev-list --objects`` lists every blob
    reachable from the refs (all refs, ``--branch`` refs, or ``REV..HEAD``
    with ``--since``), each once, with a path; a long-lived ``git cat-file
-   --batch`` streams their content, read in bounded windows. A key that sits
-   in 500 commits is in one blob (or a few), so it is scanned once. The
-   alternative, streaming ``git log -p`` and scanning added lines, makes git
-   compute a diff for every commit, which costs more than reading the blobs;
-   the numbers are in the benchmark's docstring and the issue note.
+   --batch`` streams their content, read in bounded windows (in worker
+   processes for a large history, ``--jobs``). A key that sits in 500
+   commits is in one blob (or a few), so it is scanned once.
+
+   Measured against streaming ``git log -p -U0`` and scanning the added
+   lines (``benchmarks/history.py``, git's repository, master, 81,966
+   commits, 2 shared cores): git alone needs 47 s of CPU to compute those
+   diffs, against about 20 s to stream all 161,216 blobs (5.5 GB); with
+   today's engine (about 60-85 MB/s per core) scanning 5.5 GB of blobs
+   costs more than scanning 385 MB of added lines, so end to end it was
+   96.8 s (blobs, one process) against 82.8 s (log -p), and 81.0 s with two
+   workers; on v2.0.0 (36,430 commits) 29.4 s against 31.1 s. Unique blobs
+   stay: git's floor is less than half, so the approach gets faster as the
+   engine does (its prefilter is far below read cost); it splits across
+   processes by blob batches; it sees whole files (a key's real line,
+   multi-line keys, decoders with full context) and merge resolutions; and
+   ``git log -p`` stops dead at the first missing object (it did on the
+   mirror measured, after 0.6 s), where this reports the object and goes on.
 2. **Provenance only for blobs with findings.** One ``git log
    --find-object=<blob>...`` (blob ids on the command line, never a secret)
    lists the commits that add or remove those blobs, oldest first, with
@@ -220,8 +233,10 @@ _WORKER: tuple | None = None
 def _worker_init() -> None:
     import signal
 
+    from .parallel import exit_on_signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, exit_on_signal)  # never SIG_DFL: see parallel._worker_init
 
 
 def _scan_batch(items: list[tuple[bytes, bytes]]) -> tuple[dict[str, _Hit], Stats, list[ScanError], int]:
@@ -256,6 +271,8 @@ def _object_count(git: Git) -> int:
 def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
     import multiprocessing
 
+    from .parallel import collect, shutdown
+
     global _WORKER
     _WORKER = (git, engine)
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
@@ -266,7 +283,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     proc = list_objects(git, revs)
     try:
         batches = _batched(itertools.chain(parse_listing(proc.stdout, missing, keep), extra), PARALLEL_BATCH)
-        for part, part_stats, part_errors, n in pool.imap(_scan_batch, batches):
+        for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):
             hits.update(part)
             stats.merge(part_stats)
             report.errors.extend(part_errors)
@@ -274,7 +291,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
             ticker.tick(count, stats.bytes_scanned)
         pool.close()
     finally:
-        pool.terminate()
+        shutdown(pool)
         pool.join()
         _WORKER = None
         code, msg = proc.finish()
