@@ -114,11 +114,25 @@ def keyscan_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "keyscan"]
 
 
-def time_runs(cmd: list[str], cwd: Path, runs: int) -> list[float]:
+def run_env(bytecode: bool) -> dict[str, str]:
+    """The environment of a timed run. With ``bytecode``, compiled modules are
+    cached (in WORK/pycache) as in an installed package, which is how
+    pre-commit runs the hook; without, every module is compiled on each run
+    (PYTHONDONTWRITEBYTECODE with no cache)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(WORK / ("pycache" if bytecode else "pycache-none"))
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def time_runs(cmd: list[str], cwd: Path, runs: int, bytecode: bool = True) -> list[float]:
     times = []
+    env = run_env(bytecode)
     for _ in range(runs):
         t = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, env=env)
         times.append(time.perf_counter() - t)
         if proc.returncode != 1:
             raise SystemExit(f"expected exit 1 (one finding), got {proc.returncode}: {proc.stderr.decode()[-300:]}")
@@ -142,10 +156,12 @@ def main() -> None:
         repo = build(name, files, commits)
         built = time.perf_counter() - t
         stage_typical_commit(repo)
-        time_runs(cmd, repo, 2)  # warm the page cache
+        time_runs(cmd, repo, 2)  # warm the page cache and the bytecode cache
         times = time_runs(cmd, repo, args.runs)
+        uncached = time_runs(cmd, repo, max(5, args.runs // 3), bytecode=False)
         count = git(repo, "rev-list", "--count", "HEAD").decode().strip()
         print(f"{name}: {files} files, {count} commits (built in {built:.1f} s); keyscan staged x{args.runs}: {summary(times)}")
+        print(f"    without cached bytecode (PYTHONDONTWRITEBYTECODE): median {statistics.median(uncached):.3f} s")
     base = time_runs_plain([sys.executable, "-c", "pass"], args.runs)
     with_git = time_runs_plain([sys.executable, "-c", "import git"], args.runs)
     print(f"python start-up: median {statistics.median(base):.3f} s; `import git` (GitPython) adds {statistics.median(with_git) - statistics.median(base):.3f} s")
@@ -154,9 +170,10 @@ def main() -> None:
 
 def time_runs_plain(cmd: list[str], runs: int) -> list[float]:
     times = []
+    env = run_env(True)
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
+        subprocess.run(cmd, capture_output=True, check=True, env=env)
         times.append(time.perf_counter() - t)
     return times
 
