@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from typing import Iterable, Iterator
 
+from .errors import KeyscanError
 from .models import Report, Stats
 from .sources.worktree import FileEntry
 
@@ -40,7 +41,68 @@ def _worker_init() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM (the parent's terminate(), or a SIGTERM sent to the whole
+    # group) ends a worker with an exception, which releases the locks it
+    # holds: killed outright while it waited for a task, a worker would
+    # take the task queue's lock with it, and the parent's terminate()
+    # would wait for that lock forever.
+    signal.signal(signal.SIGTERM, exit_on_signal)
+
+
+def exit_on_signal(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+class WorkerDied(KeyscanError):
+    pass
+
+
+def collect(pool, results: Iterator) -> Iterator:
+    """The results of ``pool.imap``/``imap_unordered`` as they come.
+
+    Waits in short steps rather than blocking: a signal sent to the process
+    can be delivered to one of the pool's threads, and a blocking wait would
+    then never see it (Ctrl-C or SIGTERM ignored until the scan ends). And
+    checks that no worker died: the task of a worker killed outright (by the
+    kernel's out-of-memory killer, say) never returns, and the pool would
+    wait for it forever.
+    """
+    workers = {p.pid for p in list(pool._pool)}
+    while True:
+        try:
+            yield results.next(timeout=0.2)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            now = list(pool._pool)
+            if {p.pid for p in now} != workers or any(p.exitcode not in (None, 0) for p in now):
+                raise WorkerDied("a worker process was killed (by the system, perhaps for lack of memory); the scan did not finish") from None
+
+
+def shutdown(pool) -> None:
+    """``pool.terminate()`` that cannot hang: no new workers are started,
+    the live ones are asked to stop (SIGTERM, which they turn into an
+    exception that releases their locks) or killed, and the task queue's
+    lock is freed if a worker died holding it (terminate() would otherwise
+    wait for it forever)."""
+    import multiprocessing.pool as mp_pool
+
+    pool._worker_handler._state = mp_pool.TERMINATE
+    workers = list(pool._pool)
+    for p in workers:
+        if p.exitcode is None:
+            p.terminate()
+    for p in workers:
+        p.join(2)
+        if p.exitcode is None:
+            p.kill()
+            p.join(2)
+    lock = pool._inqueue._rlock
+    if lock.acquire(block=False):
+        lock.release()
+    else:
+        lock.release()  # every worker is gone: the one holding it died with it
+    pool.terminate()
 
 
 def _scan_batch(entries: Iterable[FileEntry]) -> Report:
@@ -103,11 +165,11 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(jobs, initializer=_worker_init)
     try:
-        for part in pool.imap_unordered(_scan_batch, _batches(all_entries())):
+        for part in collect(pool, pool.imap_unordered(_scan_batch, _batches(all_entries()))):
             merge(report, part)
         pool.close()
     except BaseException:
-        pool.terminate()
+        shutdown(pool)
         raise
     finally:
         pool.join()
