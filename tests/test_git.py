@@ -5,6 +5,8 @@ then shows that keyscan history and keyscan staged run none of them."""
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -106,11 +108,14 @@ def hostile_env(root: Path, bin_dir: Path) -> dict[str, str]:
     }
 
 
-def plain_git(repo, *args, env=None):
+def plain_git(repo, *args, env=None, tty=False):
     full = dict(os.environ, **GIT_ENV)
     full.pop("GIT_CONFIG_NOSYSTEM")
     full.update(env or {})
-    return subprocess.run(["git", *args], cwd=repo.path, env=full, capture_output=True)
+    argv = ["git", *args]
+    if tty:
+        argv = ["script", "-qec", shlex.join(argv), os.devnull]
+    return subprocess.run(argv, cwd=repo.path, env=full, capture_output=True, stdin=subprocess.DEVNULL)
 
 
 def marks_of(marks: Path) -> set[str]:
@@ -132,9 +137,13 @@ def test_nothing_planted_in_a_repository_runs(tmp_path):
     plain_git(repo, "status", env=env)
     no_filter = ("-c", "filter.evil.process=", "-c", "filter.evil.required=false")
     plain_git(repo, *no_filter, "diff", "--cached", env=env)
-    plain_git(repo, *no_filter, "-c", "include.path=", "-c", "core.fsmonitor=", "diff", "--cached", "--no-ext-diff", env={})
+    plain_git(repo, *no_filter, "-c", "core.fsmonitor=", "diff", "--cached", "--no-ext-diff", env={})
+    if shutil.which("script"):  # a terminal, so that plain git starts its pager
+        plain_git(repo, "-c", "core.fsmonitor=", "-c", "log.showSignature=false", "-c", "filter.evil.process=",
+                  "-c", "filter.evil.required=false", "log", "-1", "--no-ext-diff", env={}, tty=True)
+        assert "pager-log" in marks_of(marks)
     ran = marks_of(marks)
-    assert {"include-fsmonitor", "process", "diff-command"} <= ran, ran
+    assert {"include-fsmonitor", "process", "diff-command", "textconv"} <= ran, ran
     for p in marks.iterdir():
         p.unlink()
 
@@ -151,7 +160,8 @@ def test_nothing_planted_in_a_repository_runs(tmp_path):
     assert all(r.err == "" for r in runs)
 
 
-def test_a_partial_clone_never_fetches_a_missing_object(tmp_path):
+@pytest.mark.parametrize("transport", ["ext", "ssh"])
+def test_a_partial_clone_never_fetches_a_missing_object(tmp_path, transport):
     bin_dir, marks = plant_programs(tmp_path)
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=3)
@@ -159,14 +169,16 @@ def test_a_partial_clone_never_fetches_a_missing_object(tmp_path):
     blob = repo.git("rev-parse", "HEAD:b.txt").strip()
     repo.git("config", "core.repositoryformatversion", "1")
     repo.git("config", "extensions.partialClone", "origin")
-    repo.git("config", "remote.origin.url", f"ext::{bin_dir}/ext-remote %S")
+    url, mark = (f"ext::{bin_dir}/ext-remote %S", "ext-remote") if transport == "ext" else ("ssh://git.invalid/repo.git", "ssh")
+    repo.git("config", "remote.origin.url", url)
     repo.git("config", "remote.origin.promisor", "true")
     repo.git("config", "protocol.ext.allow", "always")
+    repo.git("config", "core.sshCommand", f"{bin_dir}/ssh")
     (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     plain_git(repo, "cat-file", "-p", blob)
-    assert marks_of(marks) == {"ext-remote"}  # plain git tries to fetch it
-    (marks / "ext-remote").unlink()
-    res = run_keyscan("history", str(repo.path))
+    assert marks_of(marks) == {mark}  # plain git runs it to fetch the object
+    (marks / mark).unlink()
+    res = run_keyscan("history", str(repo.path), env={"GIT_SSH_COMMAND": f"{bin_dir}/env-ssh"})
     assert marks_of(marks) == set()
     assert res.code == 1 and f"{blob}: git: object {blob} is missing" in res.out
 
