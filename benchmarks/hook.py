@@ -163,8 +163,16 @@ def main() -> None:
         print(f"{name}: {files} files, {count} commits (built in {built:.1f} s); keyscan staged x{args.runs}: {summary(times)}")
         print(f"    without cached bytecode (PYTHONDONTWRITEBYTECODE): median {statistics.median(uncached):.3f} s")
     base = time_runs_plain([sys.executable, "-c", "pass"], args.runs)
-    with_git = time_runs_plain([sys.executable, "-c", "import git"], args.runs)
-    print(f"python start-up: median {statistics.median(base):.3f} s; `import git` (GitPython) adds {statistics.median(with_git) - statistics.median(base):.3f} s")
+    print(f"python start-up: median {statistics.median(base):.3f} s")
+    try:
+        import importlib.util
+
+        has_gitpython = importlib.util.find_spec("git") is not None
+    except ValueError:
+        has_gitpython = False
+    if has_gitpython:  # why keyscan starts git itself (README "Dependencies")
+        with_git = time_runs_plain([sys.executable, "-c", "import git"], args.runs)
+        print(f"`import git` (GitPython) would add {statistics.median(with_git) - statistics.median(base):.3f} s to each run")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
