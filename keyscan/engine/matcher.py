@@ -119,6 +119,7 @@ class Engine:
 
 def _prefer_specific(matches: list[Match]) -> list[Match]:
     """Drop a generic-rule match whose span overlaps a specific rule's match,
+    a decoded match of a secret also matched as is inside the decoded run,
     and exact duplicates (same rule, same span)."""
     seen: set[tuple] = set()
     # Specific spans by start, with the furthest end among each prefix: a
@@ -128,12 +129,21 @@ def _prefer_specific(matches: list[Match]) -> list[Match]:
     specific = sorted((m.start, m.end) for m in matches if m.rule.key_class != "generic")
     starts = [s for s, _ in specific]
     reach = list(itertools.accumulate((e for _, e in specific), max))
+    # Where a secret was found as is, the same secret found again by decoding
+    # the run around it (a URL whose other parts are %-encoded) is the same
+    # finding: keep the direct one, which points at the exact characters.
+    direct: dict[tuple[str, str], list[int]] = {}
+    for m in matches:
+        if not m.decoded:
+            direct.setdefault((m.rule.id, m.secret), []).append(m.start)
     out = []
     for m in matches:
         key = (m.rule.id, m.start, m.end, m.secret)
         if key in seen:
             continue
         seen.add(key)
+        if m.decoded and any(m.start <= s < m.end for s in direct.get((m.rule.id, m.secret), ())):
+            continue
         if m.rule.key_class == "generic":
             i = bisect.bisect_left(starts, m.end)
             if i and reach[i - 1] > m.start:

@@ -1,0 +1,22 @@
+"""A key found as is and again through a decoder is reported once."""
+from keyscan.engine import Engine
+from keyscan.models import Fragment
+from keyscan.rulefile import load_ruleset
+from keyscan.scan import scan_fragment
+from helpers import fake_immutable_secret
+
+ENGINE = Engine(load_ruleset())
+
+
+def test_plain_key_inside_a_percent_encoded_url_is_reported_once():
+    key = fake_immutable_secret(seed=41)
+    url = f"https://api.example.com/v1/mint?redirect=%2Fhome%3Fa%3D1&key={key}&x=%20y"
+    findings, _, _ = scan_fragment(ENGINE, Fragment.from_text(url + "\n", "a.txt"))
+    assert [(f.secret, f.source.get("decoded")) for f in findings] == [(key, None)]
+
+
+def test_percent_encoded_key_is_still_found_through_the_decoder():
+    key = "sk_imapik-$Qx7vR2mLk9Tz4Wb8Nc@_5e0a9f"
+    encoded = key.replace("$", "%24").replace("@", "%40")
+    findings, _, _ = scan_fragment(ENGINE, Fragment.from_text(f"https://x.test/?k={encoded}\n", "a.txt"))
+    assert [(f.secret, f.source.get("decoded")) for f in findings] == [(key, ["percent"])]
