@@ -672,6 +672,7 @@ def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = 
         "--diff-merges=first-parent",
         "--no-renames",
         "--raw",
+        "--ignore-submodules=all",  # gitlinks are not content; and a .gitmodules with 'update = !cmd' makes --raw die
         "--no-abbrev",
         "-z",
         "--no-ext-diff",
@@ -773,7 +774,7 @@ def staged_files(git: Git) -> list[StagedFile]:
     out = git.run(
         "diff", "--cached", "-U0", "--text", "--full-index", "-M", "--diff-filter=ACMRT",
         "--no-ext-diff", "--no-textconv", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
-        "--no-relative", "--inter-hunk-context=0", "--submodule=short", "--",
+        "--no-relative", "--inter-hunk-context=0", "--submodule=short", "--ignore-submodules=all", "--",
     )
     return parse_patch(out)
 

@@ -36,19 +36,20 @@ def fuzz(examples: int) -> settings:
 
 
 # A child that runs the CLI and reports, on its last stderr line, its exit
-# code and its own peak resident memory (git and worker processes are
-# children of it and counted apart).
+# code and its own peak resident memory. VmHWM, not getrusage: ru_maxrss
+# survives exec, so a child forked from a large test process would report
+# the test process's size.
 _RSS_RUNNER = r"""
-import resource, sys
+import sys
 from keyscan.cli import main
 try:
     main(sys.argv[1:])
     code = 0
 except SystemExit as exc:
     code = exc.code
-me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write(f"\nKEYSCAN-RSS {code} {me} {kids}\n")
+with open("/proc/self/status") as fh:
+    peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+sys.stderr.write(f"\nKEYSCAN-RSS {code} {peak}\n")
 """
 
 
@@ -57,8 +58,7 @@ class Measured:
     code: int
     out: str
     err: str
-    rss_mb: float  # peak RSS of the keyscan process itself
-    children_rss_mb: float  # peak RSS of its largest child (git, a worker)
+    rss_mb: float  # peak RSS of the keyscan process itself (not of git or workers)
     seconds: float
 
 
@@ -69,9 +69,9 @@ def run_measured(*args: str, cwd: Path | str, env: dict | None = None, timeout: 
     seconds = time.monotonic() - t
     err = proc.stderr.decode("utf-8", "replace")
     head, _, last = err.rstrip("\n").rpartition("\n")
-    tag, code, me, kids = last.split()
+    tag, code, peak = last.split()
     assert tag == "KEYSCAN-RSS", err
-    return Measured(int(code), proc.stdout.decode("utf-8", "replace"), head, int(me) / 1024, int(kids) / 1024, seconds)
+    return Measured(int(code), proc.stdout.decode("utf-8", "replace"), head, int(peak) / 1024, seconds)
 
 
 def marked_env() -> tuple[dict[str, str], str]:
