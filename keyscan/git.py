@@ -292,20 +292,24 @@ def open_repo(path: str | None, *, need_worktree: bool = False) -> RepoInfo:
     if not os.path.isdir(where):
         raise KeyscanError(f"{clean(where)}: not a folder (give the repository's folder)")
     git = Git(os.path.abspath(where), inherit_context=path is None)
-    code, out, err = git.status("rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository", "--show-toplevel")
+    code, out, err = git.status("rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository", "--show-object-format", "--show-toplevel")
     lines = out.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) >= 4 and lines[3] not in ("sha1", "--show-object-format"):
+        # Object ids of another length would be misread everywhere (a
+        # history scan found nothing and looked clean): refuse instead.
+        raise KeyscanError(f"{clean(where)}: a {clean(lines[3])} repository: keyscan reads SHA-1 repositories only")
     if code != 0 and len(lines) >= 3 and lines[1] == "true":
         if need_worktree:
             raise KeyscanError(f"{clean(where)}: a bare repository has no index: nothing is staged")
         return RepoInfo(git, lines[0], None, lines[2] == "true")
-    if code != 0 or len(lines) < 4:
+    if code != 0 or len(lines) < 5:
         msg = _message(err)
         if "not a git repository" in msg:
             raise KeyscanError(f"{clean(where)}: not a git repository")
         raise GitError(f"{clean(where)}: git cannot open this repository: {msg}")
     if lines[1] == "true" and need_worktree:
         raise KeyscanError(f"{clean(where)}: a bare repository has no index: nothing is staged")
-    return RepoInfo(git, lines[0], None if lines[1] == "true" else lines[3], lines[2] == "true")
+    return RepoInfo(git, lines[0], None if lines[1] == "true" else lines[4], lines[2] == "true")
 
 
 def head_commit(git: Git) -> str | None:

@@ -86,6 +86,24 @@ def test_broken_history_is_an_error_not_a_clean_scan(tmp_path, damage):
     assert res.err.strip() or "Errors" in res.out
 
 
+def test_sha256_repositories_are_refused_not_misread(tmp_path):
+    """A repository in the SHA-256 object format has 64-digit object ids.
+    keyscan's readers expect SHA-1, so rather than misread the ids (which
+    made a history scan of a repository holding a key look clean), it
+    stops with one line saying so, exit 2, for history and staged."""
+    repo = tmp_path / "s256"
+    res = subprocess.run(["git", "init", "-q", "--object-format=sha256", str(repo)], capture_output=True)
+    if res.returncode:
+        pytest.skip("this git cannot make SHA-256 repositories")
+    (repo / "a.py").write_text(f"K = '{KEY}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "key")
+    for command in ("history", "staged"):
+        res = run_keyscan(command, str(repo))
+        assert res.code == 2, (command, res.out, res.err)
+        assert res.err.strip() == f"keyscan: error: {repo}: a sha256 repository: keyscan reads SHA-1 repositories only", res.err
+
+
 def test_shallow_clones_are_scanned_and_a_since_beyond_them_is_an_error(tmp_path):
     """A shallow clone is scanned (what it has), with a warning on stderr;
     '--since' naming a commit the clone does not have is a one-line error
