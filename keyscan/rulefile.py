@@ -293,7 +293,7 @@ def parse_rule(table: Any, *, file: str, default_provider: str | None, index: in
     if validator is not None:
         from .engine.validators import VALIDATORS
 
-        _expect(validator in VALIDATORS, where, f"'validator' names unknown validator '{validator}' (known: {', '.join(sorted(VALIDATORS))})")
+        _expect(isinstance(validator, str) and validator in VALIDATORS, where, f"'validator' names unknown validator '{validator}' (known: {', '.join(sorted(VALIDATORS))})")
 
     severity: tuple[tuple[str, str], ...] = ()
     if "severity" in table:
