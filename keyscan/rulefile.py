@@ -430,7 +430,36 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix == ".toml" and p.is_file())
 
 
+_LOADED: dict[tuple, tuple[tuple[tuple[str, int, int], ...], "RuleSet"]] = {}
+
+
 def load_ruleset(extra_dirs: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True, validate: bool = False) -> RuleSet:
+    """Load the built-in rules plus every ``*.toml`` in ``extra_dirs``, once
+    per process while the files are unchanged (the CLI and the report guard
+    both need them)."""
+    key = (tuple(str(d) for d in extra_dirs), builtin, validate)
+    stamp = _stamp(extra_dirs, builtin)
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    ruleset = _load_ruleset(extra_dirs, builtin=builtin, validate=validate)
+    _LOADED[key] = (stamp, ruleset)
+    return ruleset
+
+
+def _stamp(extra_dirs, builtin: bool) -> tuple[tuple[str, int, int], ...]:
+    paths = (rule_files(builtin_rules_dir()) if builtin else []) + [p for d in extra_dirs for p in rule_files(Path(d))]
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(p), -1, -1))
+    return tuple(out)
+
+
+def _load_ruleset(extra_dirs: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True, validate: bool = False) -> RuleSet:
     """Load the built-in rules plus every ``*.toml`` in ``extra_dirs``.
 
     Built-in rules are trusted (the test suite checks them) and compiled
