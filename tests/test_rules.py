@@ -130,20 +130,33 @@ def test_missing_rule_folder(tmp_path):
     assert "nope" in res.err and "does not exist" in res.err
 
 
+def test_rules_are_loaded_once_per_process_while_unchanged(tmp_path):
+    d = write_rules(tmp_path, GOOD)
+    a = load_ruleset([d], builtin=False)
+    assert load_ruleset([d], builtin=False) is a
+    (d / "acme.toml").write_text(GOOD.replace("Acme token", "Acme API token"))
+    b = load_ruleset([d], builtin=False)
+    assert b is not a and b.rules[0].name == "Acme API token"
+
+
 def test_builtin_rule_cache_is_used_and_survives_corruption(tmp_path, monkeypatch):
     from keyscan import rulefile
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(rulefile, "_LOADED", {})  # the per-process memo would hide the disk cache
     first = load_ruleset()
     [cache] = list((tmp_path / "keyscan").glob("rules-*.json"))
+    rulefile._LOADED.clear()
     second = load_ruleset()
     assert [r.id for r in first.rules] == [r.id for r in second.rules]
     assert first.digest == second.digest
     calls = []
+    rulefile._LOADED.clear()
     monkeypatch.setattr(rulefile, "_toml_doc", lambda *a: calls.append(a) or {})
     load_ruleset()
     assert calls == []  # served from the cache, no TOML parsed
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(rulefile, "_LOADED", {})
     cache.write_text("{not json")
     assert [r.id for r in load_ruleset().rules] == [r.id for r in first.rules]
