@@ -290,9 +290,9 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
             count += n
             ticker.tick(count, stats.bytes_scanned)
         pool.close()
-    finally:
-        shutdown(pool)
         pool.join()
+    finally:
+        shutdown(pool)  # nothing left to stop after a clean run; after an error, no waiting on a dead worker's lock
         _WORKER = None
         code, msg = proc.finish()
     if code != 0:

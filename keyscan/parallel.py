@@ -41,11 +41,9 @@ def _worker_init() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # SIGTERM (the parent's terminate(), or a SIGTERM sent to the whole
-    # group) ends a worker with an exception, which releases the locks it
-    # holds: killed outright while it waited for a task, a worker would
-    # take the task queue's lock with it, and the parent's terminate()
-    # would wait for that lock forever.
+    # SIGTERM (sent to the whole group, as a CI runner may) ends a worker
+    # with an exception: it exits cleanly, releasing the queue locks it
+    # holds, and the parent, which has the signal too, reports it.
     signal.signal(signal.SIGTERM, exit_on_signal)
 
 
@@ -80,29 +78,24 @@ def collect(pool, results: Iterator) -> Iterator:
 
 
 def shutdown(pool) -> None:
-    """``pool.terminate()`` that cannot hang: no new workers are started,
-    the live ones are asked to stop (SIGTERM, which they turn into an
-    exception that releases their locks) or killed, and the task queue's
-    lock is freed if a worker died holding it (terminate() would otherwise
-    wait for it forever)."""
+    """Stop ``pool`` at once, in a way that cannot hang: its workers are
+    killed and its own clean-up is called off. ``Pool.terminate()`` (run
+    also at exit) takes the locks of the pool's queues, and a worker killed
+    while it held one (waiting for a task, sending a result) leaves it
+    taken for ever: Ctrl-C then froze keyscan. The pool's threads are
+    daemons and die with the process."""
     import multiprocessing.pool as mp_pool
 
-    pool._worker_handler._state = mp_pool.TERMINATE
+    for thread in (pool._worker_handler, pool._task_handler, pool._result_handler):
+        thread._state = mp_pool.TERMINATE  # start no replacement worker, hand out no task
+    pool._state = mp_pool.TERMINATE
+    pool._terminate.cancel()
     workers = list(pool._pool)
     for p in workers:
         if p.exitcode is None:
-            p.terminate()
-    for p in workers:
-        p.join(2)
-        if p.exitcode is None:
             p.kill()
-            p.join(2)
-    lock = pool._inqueue._rlock
-    if lock.acquire(block=False):
-        lock.release()
-    else:
-        lock.release()  # every worker is gone: the one holding it died with it
-    pool.terminate()
+    for p in workers:
+        p.join(5)
 
 
 def _scan_batch(entries: Iterable[FileEntry]) -> Report:
@@ -168,8 +161,7 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
         for part in collect(pool, pool.imap_unordered(_scan_batch, _batches(all_entries()))):
             merge(report, part)
         pool.close()
+        pool.join()
     except BaseException:
         shutdown(pool)
         raise
-    finally:
-        pool.join()

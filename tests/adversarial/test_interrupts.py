@@ -16,7 +16,7 @@ import pytest
 
 from helpers import fake_immutable_secret, make_repo, run_keyscan
 
-from .support import kill_all, marked_env, wait_gone
+from .support import kill_all, marked_env, processes_with, wait_gone
 
 KEY = fake_immutable_secret(seed=901)
 
@@ -52,6 +52,19 @@ elif where in ("blob", "blob-parallel"):
         time.sleep(0.02)
         return real(*a, **kw)
     history._blob_keys = slow
+elif where == "stuck":
+    # A worker stuck for good (as in a long C call, deaf to SIGTERM until it
+    # returns) while it holds the lock of the pool's result queue, as one
+    # does while it sends a result.
+    import gc, multiprocessing.pool, signal
+    from keyscan import parallel
+    def stuck(entries):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        [pool] = [o for o in gc.get_objects() if isinstance(o, multiprocessing.pool.Pool)]
+        pool._outqueue._wlock.acquire()
+        mark()
+        time.sleep(1000)
+    parallel._scan_batch = stuck
 elif where == "fsync":
     real = os.fsync
     def slow(fd):
@@ -64,8 +77,20 @@ main(args)
 """
 
 
+_STARTED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _reap():
+    """Whatever a test asserts, no process it started outlives it."""
+    yield
+    while _STARTED:
+        kill_all(processes_with(_STARTED.pop()))
+
+
 def start(where: str, *args: str, cwd: Path, tmp: Path, group: bool = False) -> tuple[subprocess.Popen, str, Path]:
     env, mark = marked_env()
+    _STARTED.append(mark)
     ready = tmp / f"ready-{mark}"
     env.update(KEYSCAN_TEST_READY=str(ready), TMPDIR=str(tmp))
     proc = subprocess.Popen(
@@ -185,6 +210,21 @@ def test_a_worker_killed_outright_ends_the_scan_with_an_error(tmp_path, command)
     err = err.decode()
     assert proc.returncode == 2, err
     assert err.strip() == "keyscan: error: a worker process was killed (by the system, perhaps for lack of memory); the scan did not finish"
+    no_leftovers(mark, tmp_path)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stuck_worker_does_not_hold_up_ctrl_c(tmp_path, sig):
+    """Ctrl-C or SIGTERM while the workers are stuck in a call that does not
+    return (nor heed SIGTERM), one of them holding the lock of the result
+    queue: keyscan kills its workers and exits 130/143 at once.
+    Pool.terminate() would wait for that lock for ever (it did, under load,
+    when a worker was killed while sending its result)."""
+    tree = tmp_path / "tree"
+    big_tree(tree)
+    proc, mark, _ = start("stuck", "scan", "--jobs", "2", str(tree), cwd=tmp_path, tmp=tmp_path)
+    code, _, err = stop(proc, sig)
+    assert (code, err.strip()) == EXPECTED[sig], err
     no_leftovers(mark, tmp_path)
 
 
