@@ -228,9 +228,11 @@ def emit(report: Report, settings: Settings) -> int:
     if report.errors and report.command in ("history", "staged") and not report.findings:
         # A scan that could not read everything never looks clean.
         return EXIT_ERROR
-    if any(e.kind == "timeout" for e in report.errors) and not report.findings:
-        # Nor does one where a rule gave up on a file: a key placed next to
-        # input crafted to slow that rule down would go unseen.
+    if any(e.kind in ("timeout", "limit") for e in report.errors) and not report.findings:
+        # Nor does one where a rule gave up on a file (a key placed next to
+        # input crafted to slow that rule down would go unseen), or where
+        # keys past the limit of one file were not listed (a baseline of
+        # the listed ones must not make the rest look clean).
         return EXIT_ERROR
     return EXIT_CLEAN
 

@@ -18,6 +18,14 @@ TIMEOUT_BASE = 2.0
 TIMEOUT_PER_MB = 1.0
 # Texts this long get anchored matching (anchor.py) once stage 2 is built.
 ANCHOR_MIN_TEXT = 8 * 1024
+# Matches (findings and placeholders) one fragment may yield. A file of
+# nothing but keys costs about 10 KB of memory per finding, and its report
+# more: past this the rest is not listed, and the report says so.
+MAX_MATCHES = 1_000
+
+
+class _Full(Exception):
+    pass
 
 
 class EngineResult(NamedTuple):
@@ -55,15 +63,19 @@ class Engine:
         placeholders: list[tuple[Match, str]] = []
         errors: list[ScanError] = []
         rules = self.selected(fragment.data, lambda: fragment.text, fragment.path)
-        if rules:
-            self._run(rules, fragment, fragment.text, (), None, matches, placeholders, errors)
-        if self.decode:
-            from ..decode import decoded_variants
+        try:
+            if rules:
+                self._run(rules, fragment, fragment.text, (), None, matches, placeholders, errors)
+            if self.decode:
+                from ..decode import decoded_variants
 
-            for variant in decoded_variants(fragment.text):
-                vrules = self.selected(variant.text.encode("utf-8", "replace"), lambda: variant.text, fragment.path)
-                if vrules:
-                    self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
+                for variant in decoded_variants(fragment.text):
+                    vrules = self.selected(variant.text.encode("utf-8", "replace"), lambda: variant.text, fragment.path)
+                    if vrules:
+                        self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
+        except _Full:
+            where = "this file" if "report_limit" not in fragment.meta and fragment.line == 1 else "an 8 MiB part of this file"
+            errors.append(ScanError(fragment.path, "limit", f"more than {MAX_MATCHES} keys in {where}: the rest were not listed"))
         return EngineResult(_prefer_specific(matches), placeholders, errors)
 
     def _run(self, rules, fragment, text, kinds, outer, matches, placeholders, errors) -> None:
@@ -106,6 +118,8 @@ class Engine:
                     else:
                         start, end = outer
                         match = Match(rule, fragment, start, end, secret, rule.environment_of(m), kinds, start, end, prefix)
+                    if len(matches) + len(placeholders) >= MAX_MATCHES:
+                        raise _Full
                     why = placeholder_reason(rule, secret, random_part(rule, m))
                     if why:
                         placeholders.append((match, why))
