@@ -15,8 +15,9 @@ $KEYSCAN_BENCH_DIR or /tmp/keyscan-bench), outside the checkout:
   their Python wrappers;
 * ``stdlib``: this interpreter's standard library without ``__pycache__``
   and ``site-packages``;
-* ``large``: this interpreter's site-packages (without ``__pycache__``) plus
-  the source tree of git at HEAD (at least 500 MB on disk);
+* ``large``: this interpreter's site-packages (without ``__pycache__``), the
+  source tree of git at HEAD and the pinned npm packages below (their
+  ``node_modules``, hard-linked): at least 500 MB on disk;
 * ``history``: a bare clone of git's repository holding its branches and tags
   only (``--git-source``: a local mirror or a URL), so the pack holds only
   reachable objects, then ``git repack -a -d``;
@@ -169,10 +170,16 @@ def prepare_history(work: Path, source: str) -> Path:
     return repo
 
 
+LARGE_VERSION = "2"  # site-packages + git at HEAD + the pinned npm packages
+
+
 def prepare_large(work: Path, git_repo: Path) -> Path:
     dest = work / "large"
-    if dest.is_dir():
+    stamp = dest / ".bench-version"
+    if stamp.exists() and stamp.read_text() == LARGE_VERSION:
         return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    npm = _npm_install(work)
     tmp = work / "large.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -181,20 +188,27 @@ def prepare_large(work: Path, git_repo: Path) -> Path:
     (tmp / "git").mkdir()
     archive = subprocess.run(["git", "-C", str(git_repo), "archive", "HEAD"], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tmp / "git")], input=archive, check=True)
+    shutil.copytree(npm / "node_modules", tmp / "node_modules", copy_function=os.link, symlinks=True)
+    (tmp / ".bench-version").write_text(LARGE_VERSION)
     tmp.rename(dest)
     return dest
 
 
-def prepare_bundles(work: Path) -> Path:
-    dest = work / "bundles"
-    if dest.is_dir():
-        return dest
+def _npm_install(work: Path) -> Path:
     npm = work / "npm"
     npm.mkdir(parents=True, exist_ok=True)
     if not (npm / "node_modules").is_dir():
         (npm / "package.json").write_text('{"name": "keyscan-bench-bundles", "private": true}\n')
         log("npm install " + " ".join(NPM_PACKAGES))
         sh("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", *NPM_PACKAGES, cwd=npm)
+    return npm
+
+
+def prepare_bundles(work: Path) -> Path:
+    dest = work / "bundles"
+    if dest.is_dir():
+        return dest
+    npm = _npm_install(work)
     tmp = work / "bundles.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     root = npm / "node_modules"
@@ -642,7 +656,7 @@ def main() -> None:
         bench(f"working tree: stdlib ({tree_bytes(stdlib) / 1e6:.0f} MB)", dir_tools(bins, stdlib, out, detect_secrets=True), args.runs, args.timeout, results)
     if "large" in only:
         large = prepare_large(work, git_repo)
-        bench(f"working tree: large ({tree_bytes(large) / 1e6:.0f} MB: site-packages + git source)", dir_tools(bins, large, out, detect_secrets=args.detect_secrets_large), args.runs, args.timeout, results)
+        bench(f"working tree: large ({tree_bytes(large) / 1e6:.0f} MB: site-packages, git source, node_modules)", dir_tools(bins, large, out, detect_secrets=args.detect_secrets_large), args.runs, args.timeout, results)
     if "bundles" in only:
         bundles = prepare_bundles(work)
         bench(f"bundles with source maps ({tree_bytes(bundles) / 1e6:.0f} MB)", dir_tools(bins, bundles, out, detect_secrets=False), args.runs, args.timeout, results)
