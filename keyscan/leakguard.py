@@ -85,5 +85,8 @@ def guard(text: str, known: Iterable[str] = ()) -> str:
 
 
 def report_secrets(report) -> set[str]:
-    """Every secret a report holds: its findings' and its suppressed ones'."""
-    return {f.secret for f in report.findings} | {s.finding.secret for s in report.suppressed}
+    """Every secret a report holds: its findings' and its suppressed ones'.
+    A merged audit report holds redactions already (they end in the
+    ellipsis); redacting those again would only shorten them."""
+    found = {f.secret for f in report.findings} | {s.finding.secret for s in report.suppressed}
+    return {s for s in found if not s.endswith(ELLIPSIS)}
