@@ -48,6 +48,16 @@ class WalkOptions:
 
 def display_path(path: str) -> str:
     """``path`` relative to the working directory when under it, '/'-separated."""
+    if os.sep == "/" and path.startswith("/"):
+        # Fast path for what the walk yields (absolute, normalised paths
+        # under the working directory): os.path.relpath costs ~15 us a
+        # file, a tenth of a large scan's walk.
+        cwd = os.getcwd()
+        prefix = cwd if cwd.endswith("/") else cwd + "/"
+        if path.startswith(prefix):
+            rest = path[len(prefix):]
+            if rest and not any(part in ("", ".", "..") for part in rest.split("/")):
+                return rest
     try:
         rel = os.path.relpath(path)
     except ValueError:
