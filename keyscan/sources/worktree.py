@@ -48,16 +48,17 @@ class WalkOptions:
 
 def display_path(path: str) -> str:
     """``path`` relative to the working directory when under it, '/'-separated."""
-    if os.sep == "/" and path.startswith("/"):
-        # Fast path for what the walk yields (absolute, normalised paths
-        # under the working directory): os.path.relpath costs ~15 us a
-        # file, a tenth of a large scan's walk.
+    if os.sep == "/" and len(path) > 1 and path[0] == "/" and not any(part in ("", ".", "..") for part in path[1:].split("/")):
+        # Fast path for what the walk yields (absolute, normalised paths):
+        # os.path.relpath costs ~15 us a file, a tenth of a large scan's
+        # walk. Under the working directory: the rest of the path; elsewhere
+        # relpath would climb with "..", so the path itself.
         cwd = os.getcwd()
         prefix = cwd if cwd.endswith("/") else cwd + "/"
         if path.startswith(prefix):
-            rest = path[len(prefix):]
-            if rest and not any(part in ("", ".", "..") for part in rest.split("/")):
-                return rest
+            return path[len(prefix):]
+        if path != cwd:
+            return path
     try:
         rel = os.path.relpath(path)
     except ValueError:
