@@ -283,8 +283,15 @@ def test_every_rule_regex_is_linear_and_bounded_on_crafted_input(ordinary_rate):
     screened.sort(key=lambda item: item[0])
     problems = []
     for _, rule, shape in screened[-25:]:
-        small = regex_rate(rule, hostile_shapes(rule, 16_000)[shape], runs=3)
-        large = regex_rate(rule, hostile_shapes(rule, 128_000)[shape], runs=2)
+        small_text = hostile_shapes(rule, 16_000)[shape]
+        large_text = hostile_shapes(rule, 128_000)[shape]
+        for attempt in range(3):
+            # A busy machine can slow one measurement 4-fold: a rule is
+            # flagged only when the second and third looks agree.
+            small = regex_rate(rule, small_text, runs=3 + 2 * attempt)
+            large = regex_rate(rule, large_text, runs=2 + 2 * attempt)
+            if not (large > 3 * small and large > 20 * ordinary_rate):
+                break
         if large > 3 * small and large > 20 * ordinary_rate:
             problems.append(f"{rule.id}: shape {shape} not linear ({small:.3f} -> {large:.3f} s/MB)")
         if large > 1_000 * ordinary_rate:
