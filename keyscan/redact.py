@@ -16,11 +16,3 @@ def redact(secret: str, prefix: str = "") -> str:
     keep = min(4, len(rest) // 4)
     return prefix + rest[:keep] + ELLIPSIS
 
-
-def scrub(text: str, secrets) -> str:
-    """``text`` with every full secret in ``secrets`` replaced by its
-    redaction. For messages built from untrusted input."""
-    for s in sorted(set(secrets), key=len, reverse=True):
-        if s and s in text:
-            text = text.replace(s, redact(s))
-    return text

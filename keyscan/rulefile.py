@@ -151,10 +151,6 @@ class Rule:
                 return env
         return self.environment_fixed or "unknown"
 
-    @property
-    def public_prefix_group(self) -> str | None:
-        return "prefix" if "prefix" in self.pattern.groupindex else None
-
 
 @dataclass(frozen=True)
 class RuleSet:
