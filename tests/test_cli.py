@@ -159,3 +159,12 @@ def test_non_utf8_file_names_in_reports_written_to_file_and_stdout(workdir, fmt)
     assert "\u202e" not in data or fmt == "json"
     res = run_keyscan("scan", "-f", fmt)
     assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err
+
+
+def test_only_selects_rules_and_an_unknown_name_is_exit_2(tree):
+    (tree / "a.ts").write_text(f"k = '{SECRET}'\n")
+    assert run_keyscan("scan", "--only", "immutable").code == 1
+    assert run_keyscan("scan", "--only", "immutable.publishable-key").code == 0
+    res = run_keyscan("scan", "--only", "no-such-provider")
+    assert res.code == 2
+    assert res.err.strip() == "keyscan: error: --only: no rule id or provider matches no-such-provider"
