@@ -29,6 +29,7 @@ tests check that both give identical reports.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -170,26 +171,33 @@ class PatternStage:
             return
         import hyperscan
 
-        self._translate()
-        if not self._exprs:
-            self._failed = True
-            return
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+        use_cache = os.environ.get("KEYSCAN_NO_CACHE") is None
+        # Keyed by the rules' regex sources and the translator's own code, so
+        # a cache hit skips the translation too (Python's regex parser over
+        # every rule cost 0.15 s a database, on every scan that built one).
         key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0".encode())
-        for i, expr in zip(self._ids, self._exprs):
-            key.update(b"%d\0%s\0" % (i, expr))
+        key.update(_translator_digest())
+        for source in self._sources:
+            key.update(source.encode("utf-8", "surrogatepass") + b"\0\1\0")
         digest = key.hexdigest()
         cache = _cache_dir() / f"superset-{digest[:24]}.hsdb"
-        db = _load_db(cache, digest) if os.environ.get("KEYSCAN_NO_CACHE") is None else None
-        if db is None:
+        cached = _load_db(cache, digest) if use_cache else None
+        if cached is not None:
+            db, self._ids, self._always = cached
+        else:
+            self._translate()
+            if not self._exprs:
+                self._failed = True
+                return
             try:
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(expressions=self._exprs, ids=self._ids, elements=len(self._exprs), flags=[flags] * len(self._exprs))
             except Exception:  # a pattern Hyperscan rejects: keep stage 1 alone
                 self._failed = True
                 return
-            if os.environ.get("KEYSCAN_NO_CACHE") is None:
-                _save_db(cache, digest, db)
+            if use_cache:
+                _save_db(cache, digest, db, self._ids, self._always)
         self._db = db
         self._scratch = hyperscan.Scratch(db)
 
@@ -225,28 +233,51 @@ def _cache_dir() -> Path:
     return Path(base) / "keyscan"
 
 
+_TRANSLATOR: bytes | None = None
+
+
+def _translator_digest() -> bytes:
+    """Hash of the code that turns rules into superset patterns."""
+    global _TRANSLATOR
+    if _TRANSLATOR is None:
+        from . import superset
+
+        try:
+            _TRANSLATOR = hashlib.sha256(Path(superset.__file__).read_bytes()).digest()
+        except OSError:  # no source beside the bytecode: never trust a cache
+            _TRANSLATOR = os.urandom(32)
+    return _TRANSLATOR
+
+
 def _load_db(path: Path, digest: str):
-    """The cached database, or None when missing, stale or damaged (the
-    file starts with the sha256 of the rest, so a torn write is caught)."""
+    """The cached (database, rule ids of its patterns, rules without one), or
+    None when missing, stale or damaged (the file starts with the sha256 of
+    the rest, so a torn write is caught)."""
     import hyperscan
 
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    if len(blob) < 32 or hashlib.sha256(blob[32:]).digest() != blob[:32]:
+    if len(blob) < 36 or hashlib.sha256(blob[32:]).digest() != blob[:32]:
         return None
+    size = int.from_bytes(blob[32:36], "big")
     try:
-        return hyperscan.loadb(blob[32:], hyperscan.HS_MODE_BLOCK)
-    except Exception:  # another Hyperscan build or CPU: recompile
+        meta = json.loads(blob[36:36 + size])
+        if meta.get("digest") != digest:
+            return None
+        ids, always = [int(i) for i in meta["ids"]], {int(i) for i in meta["always"]}
+        return hyperscan.loadb(blob[36 + size:], hyperscan.HS_MODE_BLOCK), ids, always
+    except Exception:  # another format, Hyperscan build or CPU: recompile
         return None
 
 
-def _save_db(path: Path, digest: str, db) -> None:
+def _save_db(path: Path, digest: str, db, ids: list[int], always: set[int]) -> None:
     import hyperscan
 
     try:
-        body = hyperscan.dumpb(db)
+        meta = json.dumps({"digest": digest, "ids": ids, "always": sorted(always)}).encode()
+        body = len(meta).to_bytes(4, "big") + meta + hyperscan.dumpb(db)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(hashlib.sha256(body).digest() + body)
