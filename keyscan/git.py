@@ -73,6 +73,13 @@ HARDENED_CONFIG: tuple[str, ...] = (
     "core.quotePath=true",
     "i18n.logOutputEncoding=UTF-8",
     "safe.directory=*",
+    # Pack files are mapped in windows; git's defaults (1 GiB windows, 8 GiB
+    # in all) let each of a history scan's git processes map the whole pack
+    # of a large repository, counted in every process's resident memory.
+    # 32 MiB windows, 128 MiB per process: same CPU on git's repository
+    # (314 MB pack), cat-file 286 -> 186 MB, rev-list 308 -> 194 MB.
+    "core.packedGitWindowSize=32m",
+    "core.packedGitLimit=128m",
 )
 
 # Program-naming variables: removed, whoever set them.
