@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import os
 import time
 from typing import NamedTuple
 
@@ -22,6 +23,11 @@ ANCHOR_MIN_TEXT = 8 * 1024
 # nothing but keys costs about 10 KB of memory per finding, and its report
 # more: past this the rest is not listed, and the report says so.
 MAX_MATCHES = 1_000
+# Decoded variants are handed to the prefilter in groups of at most this many
+# (or this many characters): see Engine._scan_variants. KEYSCAN_DECODE=reference
+# (decode/reference.py) asks about each variant alone, as before.
+BATCH_VARIANTS = 1 if os.environ.get("KEYSCAN_DECODE") == "reference" else 256
+BATCH_CHARS = 1 << 20
 
 
 class _Full(Exception):
@@ -69,14 +75,45 @@ class Engine:
             if self.decode:
                 from ..decode import decoded_variants
 
+                batch: list = []
+                size = 0
                 for variant in decoded_variants(fragment.text):
-                    vrules = self.selected(variant.text.encode("utf-8", "replace"), lambda: variant.text, fragment.path)
-                    if vrules:
-                        self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
+                    batch.append(variant)
+                    size += len(variant.text)
+                    if size >= BATCH_CHARS or len(batch) >= BATCH_VARIANTS:
+                        self._scan_variants(batch, fragment, matches, placeholders, errors)
+                        batch, size = [], 0
+                if batch:
+                    self._scan_variants(batch, fragment, matches, placeholders, errors)
         except _Full:
             where = "this file" if "report_limit" not in fragment.meta and fragment.line == 1 else "an 8 MiB part of this file"
             errors.append(ScanError(fragment.path, "limit", f"more than {MAX_MATCHES} keys in {where}: the rest were not listed"))
         return EngineResult(_prefer_specific(matches), placeholders, errors)
+
+    def _scan_variants(self, variants, fragment, matches, placeholders, errors) -> None:
+        """Run the rules each decoded variant selects, in order. The
+        prefilter is asked about the variants joined by newlines first: a
+        variant is a substring of the joined text, and both prefilter stages
+        only look for keywords and anchor-free patterns, so what a variant
+        selects the joined text selects too. Only a group that selects
+        something is split in halves, down to single variants, which are
+        asked exactly as before (the same rules run on the same text)."""
+        for variant, vrules in self._variant_rules(variants, fragment.path):
+            self._run(vrules, fragment, variant.text, variant.kinds, (variant.start, variant.end), matches, placeholders, errors)
+
+    def _variant_rules(self, variants, path):
+        if len(variants) == 1:
+            variant = variants[0]
+            vrules = self.selected(variant.text.encode("utf-8", "replace"), lambda: variant.text, path)
+            if vrules:
+                yield variant, vrules
+            return
+        joined = "\n".join(v.text for v in variants)
+        if not self.selected(joined.encode("utf-8", "replace"), lambda: joined, path):
+            return
+        half = len(variants) // 2
+        yield from self._variant_rules(variants[:half], path)
+        yield from self._variant_rules(variants[half:], path)
 
     def _run(self, rules, fragment, text, kinds, outer, matches, placeholders, errors) -> None:
         timeout = TIMEOUT_BASE + TIMEOUT_PER_MB * len(text) / 1e6
