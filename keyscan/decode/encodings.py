@@ -16,7 +16,6 @@ copy of it.
 from __future__ import annotations
 
 import binascii
-import os
 import re
 from array import array
 from typing import Iterator, NamedTuple
@@ -230,101 +229,75 @@ def _urlsafe(data: bytes) -> bytes:
     return binascii.a2b_base64(data.replace(b"-", b"+").replace(b"_", b"/"))
 
 
-# --- the Hyperscan gate ------------------------------------------------------
+# --- base64 and hex runs -----------------------------------------------------
 #
-# Most candidate runs (long identifiers, paths, hashes) fail the lead checks
-# of decode_base64 and decode_hex, but finding and rejecting each one costs
-# Python work (about 40,000 runs in 40 MB of source). A run that passes has
-# at most 10% bad leads, so it holds a stretch of consecutive good leads:
-# at least 5 base64 groups (minimum over all run lengths, reached at 11
-# groups) or 7 hex bytes (at 21 bytes). One Hyperscan pass over the text
-# finds those stretches, and only runs holding one are looked at: the same
-# runs decode, far fewer are tried. That pass costs about 4 ns a character,
-# more than finding and trying every run in ordinary source, so it is used
-# on texts of GATE_MIN_TEXT characters or more (bundles, maps, big files),
-# where runs are many. Without Hyperscan (or with KEYSCAN_PREFILTER=stdlib)
-# every candidate run is tried, as before.
+# Most candidate runs (long identifiers, paths, hashes: 300,000 in 218 MB of
+# bundles) fail the lead test of decode_base64 and are not hex. That test is
+# repeated on the bytes of the shadow before anything is sliced or decoded.
+# A Hyperscan gate (a stretch of five good base64 leads or six hex bytes
+# somewhere in the run) was used here before: its scan cost about 3 ns a
+# character, more than finding and rejecting every run this way.
 
-GATE_MIN_TEXT = 8 * 1024
-_B64_GATE = rb"(?:[IJKLMNOPQRSTUVWXYZabcdef][A-Za-z0-9+/_-]{3}){4}[IJKLMNOPQRSTUVWXYZabcdef]"
-_HEX_GATE = rb"(?:[2-7][0-9A-Fa-f]){5}[2-7]"  # 6 good bytes: one fewer than needed
-_GATE = None  # (database, scratch, ScanTerminated), or False when unavailable
-
-
-def _gate():
-    global _GATE
-    if _GATE is None:
-        _GATE = False
-        if os.environ.get("KEYSCAN_PREFILTER", "auto") in ("auto", "hyperscan"):
-            try:
-                import hyperscan
-
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(expressions=[_B64_GATE, _HEX_GATE], ids=[0, 1], elements=2, flags=[0, 0])
-                _GATE = (db, hyperscan.Scratch(db), hyperscan.ScanTerminated)
-            except Exception:  # no wheel, or it cannot compile here
-                _GATE = False
-    return _GATE or None
-
-
-def gated_runs(text: str, gate) -> Iterator[tuple[int, int]]:
-    """The runs of ``candidate_runs(text)`` that hold a gate stretch, in
-    order. Offsets are characters: the text is scanned as its ASCII shadow
-    (one byte per character; non-ASCII ones, never run characters, as
-    ``?``)."""
-    if len(text) < MIN_B64:
-        return
-    db, scratch, terminated = gate
-    shadow = text.encode("ascii", "replace")
-    classes = shadow.translate(_CLASS)
-    view = memoryview(shadow)
-    size = len(shadow)
-    found: list[int] = []
-
-    def first(id_: int, start: int, end: int, flags: int, ctx) -> bool:
-        found.append(end)
-        return True  # stop: the rest of this run is skipped below
-
-    pos = 0
-    while pos < size:
-        found.clear()
-        try:
-            db.scan(view[pos:], match_event_handler=first, scratch=scratch)
-        except terminated:
-            pass
-        if not found:
-            return
-        hit = pos + found[0]
-        start = classes.rfind(b" ", 0, hit) + 1
-        end = classes.find(b" ", hit)
-        if end == -1:
-            end = size
-        pos = end
-        if end - start < MIN_B64:
-            continue
-        pad = 0
-        while pad < 2 and shadow[end + pad:end + pad + 1] == b"=":
-            pad += 1
-        yield start, end + pad
+_LEAD_BYTES = _B64_TEXT_LEADS.encode("ascii")
 
 
 def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
     """Every base64 and hex run of ``text`` that decodes to text.
-    ``skip(start, end)`` may veto a run (an inline source map, say)."""
-    gate = _gate() if len(text) >= GATE_MIN_TEXT else None
-    for start, end in gated_runs(text, gate) if gate is not None else candidate_runs(text):
-        if skip is not None and skip(start, end):
+    ``skip(start, end)`` may veto a run (an inline source map, say).
+
+    The runs are those of ``candidate_runs``, found on the text's ASCII
+    shadow (one byte per character, non-ASCII ones as ``?``, which is not a
+    run character), so offsets need no mapping. Most runs are identifiers,
+    paths and hashes; the lead test of ``decode_base64`` and the hex test
+    are done here first, on bytes, and only a run that could pass them is
+    handed to the decoders, which test it again in full."""
+    if len(text) < MIN_B64:
+        return
+    shadow = text.encode("ascii", "replace")
+    classes = shadow.translate(_CLASS)
+    find = classes.find
+    size = len(classes)
+    allowed = 1 - PRINTABLE_SHARE
+    pos = find(_NEEDLE)
+    while pos != -1:
+        end = find(b" ", pos)
+        if end == -1:
+            end = size
+        start, n = pos, end - pos
+        pos = find(_NEEDLE, end)
+        stop = end
+        while stop - end < 2 and shadow[stop:stop + 1] == b"=":
+            stop += 1
+        if n <= MAX_RUN:
+            # decode_base64's lead test, on the same characters.
+            leads = shadow[start:end - (n % 4 == 1):4]
+            if len(leads.translate(None, _LEAD_BYTES)) > len(leads) * allowed:
+                # Rejected as base64; tried as hex only if all hex digits
+                # (after an 0x), with no padding, MIN_HEX or more.
+                if stop != end or n < MIN_HEX:
+                    continue
+                body = shadow[start + 2:end] if shadow[start:start + 2] in (b"0x", b"0X") else shadow[start:end]
+                if len(body) < MIN_HEX or body.translate(None, _HEX_BYTES):
+                    continue
+        if skip is not None and skip(start, stop):
             continue
-        run = text[start:end]
-        stripped = run[2:] if run[:2] in ("0x", "0X") else run
-        if len(stripped) >= MIN_HEX and not stripped.translate(_NOT_HEX):
-            decoded = decode_hex(text, start, end)
-            if decoded is not None:
-                yield "hex", decoded
-            continue
-        decoded = decode_base64(text, start, end)
+        yield from _try_run(text, start, stop)
+
+
+_HEX_BYTES = _HEX_DIGITS.encode("ascii")
+
+
+def _try_run(text: str, start: int, end: int) -> Iterator[tuple[str, Run]]:
+    run = text[start:end]
+    stripped = run[2:] if run[:2] in ("0x", "0X") else run
+    if len(stripped) >= MIN_HEX and not stripped.translate(_NOT_HEX):
+        decoded = decode_hex(text, start, end)
         if decoded is not None:
-            yield "base64", decoded
+            yield "hex", decoded
+        return
+    decoded = decode_base64(text, start, end)
+    if decoded is not None:
+        yield "base64", decoded
 
 
 # --- percent-encoding -------------------------------------------------------
@@ -342,6 +315,8 @@ _PCT_UNIT = re.compile(r"%([0-9A-Fa-f]{2})|[^%]+|%")
 def decode_percent_run(run: str, base: int = 0) -> tuple[str, array]:
     """Percent-decode ``run`` (``+`` stays ``+``); offsets are ``base`` +
     index in ``run``."""
+    if run.isascii():
+        return _decode_percent_ascii(run, base)
     data = bytearray()
     origins: list[int] = []
     for m in _PCT_UNIT.finditer(run):
@@ -358,31 +333,65 @@ def decode_percent_run(run: str, base: int = 0) -> tuple[str, array]:
     return utf8_chars(bytes(data), origins)
 
 
+# "41" -> "A", "e2" -> "\xe2": an escape's byte as a Latin-1 character.
+_HEX_CHAR = {a + b: chr(int(a + b, 16)) for a in _HEX_DIGITS for b in _HEX_DIGITS}
+
+
+def _decode_percent_ascii(run: str, base: int) -> tuple[str, array]:
+    """``decode_percent_run`` for an ASCII run: one step per '%' instead of
+    one regex match per unit. The bytes are built as a Latin-1 string (an
+    escape as the character of its byte)."""
+    pieces = run.split("%")
+    first = pieces[0]
+    parts = [first]
+    origins = list(range(base, base + len(first)))
+    pos = base + len(first)  # where the current '%' is
+    hex_char = _HEX_CHAR
+    for piece in pieces[1:]:
+        n = len(piece)
+        ch = hex_char.get(piece[:2])
+        if ch is None:
+            parts.append("%" + piece)
+            origins.extend(range(pos, pos + 1 + n))
+        else:
+            parts.append(ch + piece[2:] if n > 2 else ch)
+            origins.append(pos)
+            if n > 2:
+                origins.extend(range(pos + 3, pos + 1 + n))
+        pos += 1 + n
+    origins.append(base + len(run))
+    return utf8_chars("".join(parts).encode("latin-1"), origins)
+
+
 def token_bounds(text: str, pos: int, separators: str, token: re.Pattern) -> tuple[int, int]:
     """The token around ``pos``: back to the previous separator (at most
     MAX_TOKEN characters) and forward as far as ``token`` matches."""
     lo = max(0, pos - MAX_TOKEN)
-    start = lo
-    window = text[lo:pos]
-    for sep in separators:
-        i = window.rfind(sep)
-        if i != -1 and lo + i + 1 > start:
-            start = lo + i + 1
+    back = _BACK.get(separators)
+    if back is None:
+        # Greedy: the match ends just after the last separator before pos.
+        back = _BACK[separators] = re.compile(".*[" + re.escape(separators) + "]", re.S)
+    m = back.match(text, lo, pos)
     end = token.match(text, pos, min(len(text), pos + MAX_TOKEN)).end()
-    return start, end
+    return (m.end() if m is not None else lo), end
+
+
+_BACK: dict[str, re.Pattern] = {}
 
 
 def percent_runs(text: str) -> Iterator[tuple[str, Run]]:
-    if "%" not in text:
-        return
-    pos = 0
-    while True:
-        m = PCT_TRIGGER.search(text, pos)
-        if m is None:
-            return
+    search = PCT_TRIGGER.search
+    m = search(text)
+    while m is not None:
         start, end = token_bounds(text, m.start(), _PCT_SEPARATORS, _PCT_TOKEN)
         end = max(end, m.end())
-        pos = end
-        decoded, offsets = decode_percent_run(text[start:end], start)
-        if len(decoded) >= MIN_DECODED and decoded != text[start:end]:
-            yield "percent", Run(start, end, decoded, offsets)
+        # The trigger is always decoded (a '%' is never part of another
+        # escape), three characters to one byte, and no byte gives more than
+        # one character: a token under MIN_DECODED + 2 characters cannot
+        # decode to MIN_DECODED (C's "%02x" and "%-20s" end here).
+        if end - start >= MIN_DECODED + 2:
+            raw = text[start:end]
+            decoded, offsets = decode_percent_run(raw, start)
+            if len(decoded) >= MIN_DECODED and decoded != raw:
+                yield "percent", Run(start, end, decoded, offsets)
+        m = search(text, end)
