@@ -248,3 +248,132 @@ def test_decoding_is_linear_in_one_long_line():
     lookups = time.perf_counter() - t0
     assert first < 15, first
     assert lookups < 2, lookups
+
+
+# --- the fast decoder against the straightforward one ----------------------
+#
+# Mappings decodes with _FastMappings (string splitting, memoised segments,
+# C-level sums) and falls back to the straightforward per-segment decoder on
+# anything unusual. Both must give the same segments, the same lookups and
+# the same problems, after every lookup (the report lists problems found so
+# far), whatever the text.
+
+from contextlib import contextmanager
+
+from keyscan.sources import sourcemap as sm
+
+
+@contextmanager
+def small_pieces(piece: int, memo: int):
+    """Decode in tiny pieces with tiny memos, so that cuts inside lines,
+    between lines and the memos' clearing all happen on small inputs."""
+    old = sm._PIECE, sm._MEMO_MAX
+    sm._PIECE, sm._MEMO_MAX = piece, memo
+    try:
+        yield
+    finally:
+        sm._PIECE, sm._MEMO_MAX = old
+        sm._SEGMENTS.clear()
+
+
+def assert_same_decoding(text: str, n_sources: int, n_names: int, queries) -> Mappings:
+    fast = Mappings(text, n_sources, n_names)
+    slow = Mappings(text, n_sources, n_names, fast=False)
+    for line, col in queries:
+        assert fast.lookup(line, col) == slow.lookup(line, col), (line, col)
+        assert fast.problems == slow.problems, (line, col)
+    assert list(fast.segments()) == list(slow.segments())
+    assert fast.problems == slow.problems
+    return fast
+
+
+# Relative segments as they are written, so that anything can be expressed:
+# out-of-range indices, negative values, lines out of column order.
+raw_segment = st.one_of(
+    st.tuples(st.integers(-3, 40)),
+    st.tuples(st.integers(-3, 40), st.integers(-2, 3), st.integers(-5, 20), st.integers(-5, 20)),
+    st.tuples(st.integers(-3, 40), st.integers(-2, 3), st.integers(-5, 20), st.integers(-5, 20), st.integers(-2, 4)),
+)
+raw_lines = st.lists(st.lists(raw_segment, max_size=8), max_size=10)
+queries = st.lists(st.tuples(st.integers(0, 11), st.integers(0, 300)), max_size=12)
+
+
+def raw_text(lines) -> str:
+    return ";".join(",".join(encode_vlq(seg) for seg in segs) for segs in lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_lines, queries, st.integers(0, 4), st.integers(0, 4), st.sampled_from([(1, 2), (3, 1), (8, 5), (64 * 1024, 32_768)]))
+def test_fast_decoder_matches_straightforward_on_any_segments(lines, queries, n_sources, n_names, sizes):
+    with small_pieces(*sizes):
+        assert_same_decoding(raw_text(lines), n_sources, n_names, queries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines_of_segments, queries, st.sampled_from([(1, 2), (5, 3), (64 * 1024, 32_768)]))
+def test_fast_decoder_is_used_on_well_formed_maps(lines, queries, sizes):
+    with small_pieces(*sizes):
+        m = assert_same_decoding(encode_mappings(lines), 3, 4, queries)
+    assert m._fast is not None  # it did not give up: the results above are its own
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="AACgB/+9zf,;;,!= ", max_size=120), queries, st.sampled_from([(2, 2), (64 * 1024, 32_768)]))
+def test_fast_decoder_matches_straightforward_on_any_text(text, queries, sizes):
+    with small_pieces(*sizes):
+        assert_same_decoding(text, 2, 2, queries)
+
+
+@pytest.mark.parametrize(
+    "text, n_sources, n_names, where",
+    [
+        ("AAAA;AACA,CAAC;ZAAA", 1, 0, "a negative column"),  # Z: -12 on line 2
+        ("AAAA,KAAK,DAAD", 1, 0, "out of column order"),  # col 0, 5, 4
+        ("AAAA;AgBAA", 1, 0, "source index 16"),
+        ("AAAA;AADA", 1, 0, "negative line"),
+        ("AAAA;AAAD", 1, 0, "negative column"),
+        ("AAAAA;AAAAD", 1, 1, "name index -1"),
+        ("AAAA;AA", 1, 0, "2 fields"),
+        ("AAAA;AAAAAA", 1, 0, "6 fields"),
+        ("AAAA;gggggggggA", 1, 0, "too large"),
+        ("AAAA;AA\nAA", 1, 0, "a newline"),
+        ("AAAA;;,AAAA", 1, 0, "an empty segment"),
+        ("AAAA;AAAA,", 1, 0, "a trailing comma"),
+    ],
+)
+def test_fast_decoder_hands_problems_to_straightforward(text, n_sources, n_names, where):
+    # Line 0 is fine in every case: a lookup there reports nothing, one on
+    # line 1 reports what the straightforward decoder reports.
+    m = assert_same_decoding(text, n_sources, n_names, [(0, 0), (1, 3), (2, 0)])
+    assert m._fast is None, where
+    if where not in ("out of column order", "an empty segment", "a trailing comma"):
+        assert m.problems, where
+
+
+def test_fast_decoder_on_a_large_realistic_map():
+    """A plain-bundle map (thousands of short lines, repeated segments) and
+    a minified one (one long line): same lookups as the straightforward
+    decoder on every line, and the fast one does not give up."""
+    import random
+
+    rnd = random.Random(7)
+    plain, minified = [], [[]]
+    src = line = 0
+    for n in range(4000):
+        segs, col = [], 0
+        for _ in range(rnd.randrange(0, 6)):
+            col += rnd.randrange(1, 30)
+            src = rnd.randrange(3) if rnd.random() < 0.01 else src
+            line += rnd.randrange(0, 2)
+            seg = (col, src, line, rnd.randrange(0, 80)) + ((rnd.randrange(4),) if rnd.random() < 0.3 else ())
+            segs.append(seg if rnd.random() < 0.98 else (col,))
+        plain.append(segs)
+        minified[0].extend((s[0] + n * 200,) + s[1:] for s in segs)
+    for lines in (plain, minified):
+        text = encode_mappings(lines)
+        fast, slow = Mappings(text, 3, 4), Mappings(text, 3, 4, fast=False)
+        for n, segs in enumerate(lines):
+            for seg in segs[:3]:
+                for col in (seg[0], seg[0] + 1):
+                    assert fast.lookup(n, col) == slow.lookup(n, col)
+        assert fast._fast is not None and not fast.problems and not slow.problems

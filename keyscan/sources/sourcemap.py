@@ -3,9 +3,14 @@
 The parser takes untrusted input: any problem is a ``SourceMapError`` with a
 one-line message (or, for problems inside ``mappings``, an entry in
 ``SourceMap.problems`` that leaves the earlier mappings usable), never another
-exception. ``mappings`` is decoded lazily and only as far as a lookup needs,
-in one pass (linear in the size of the string); each generated line keeps its
-segments in arrays, so a lookup is a binary search, however long the line.
+exception. ``mappings`` is decoded on the first lookup, all at once, by
+string splitting and C-level accumulation, each distinct segment string
+decoded once (minified maps repeat ``AAAA``, ``CAAC``... constantly); a map
+with anything unusual in it (a bad segment, an index out of range, a line not
+in column order) is decoded instead by the straightforward decoder, lazily,
+one segment at a time and only as far as a lookup needs, which reports the
+problems. Both keep segments in arrays, so a lookup is a binary search,
+however long the line.
 
 Columns in a source map count UTF-16 code units; callers convert.
 """
@@ -18,6 +23,7 @@ import posixpath
 import re
 from array import array
 from bisect import bisect_right
+from itertools import accumulate, chain
 from typing import Any, Iterator, NamedTuple
 
 from ..models import Fragment, ScanError, Stats
@@ -81,6 +87,159 @@ def encode_vlq(values) -> str:
 _SINGLE = {c: (-(d >> 1) if d & 1 else d >> 1) for c, d in _B64.items() if d < 32}
 
 
+# One VLQ value: continuation digits (base64 values 32..63), then a final one.
+_VALUE = "[g-z0-9+/]*+[A-Za-f]"
+# A segment of 1, 4 or 5 values; absent fields are empty strings.
+_FIELDS = re.compile(f"({_VALUE})(?:({_VALUE})({_VALUE})({_VALUE})({_VALUE})?)?")
+# VLQ text of one value -> the value ('' -> 0).
+_VALUES: dict[str, int] = {"": 0}
+# Segment text -> (generated column, source, line, column, name deltas (0
+# where absent), number of fields). Minified and plain maps alike repeat a
+# few thousand segment texts (``AAAA``, ``CAAC``, ``SAAS``) over and over.
+_SEGMENTS: dict[str, tuple[int, int, int, int, int, int]] = {}
+_MEMO_MAX = 32_768  # entries of each memo; cleared when a map needs more
+_PIECE = 64 * 1024  # characters of mappings decoded at a time
+
+
+def _pieces(text: str) -> Iterator[tuple[str, bool]]:
+    """``text`` in pieces of about _PIECE characters, cut at a ``,`` or
+    ``;`` (left out), each with whether a line ends where it was cut."""
+    pos, size = 0, len(text)
+    while size - pos > _PIECE:
+        cuts = [c for c in (text.find(",", pos + _PIECE), text.find(";", pos + _PIECE)) if c != -1]
+        if not cuts:
+            break
+        cut = min(cuts)
+        yield text[pos:cut], text[cut] == ";"
+        pos = cut + 1
+    yield (text[pos:] if pos else text), True
+
+
+def _learn(segs: list[str]) -> bool:
+    """Add the segment texts not yet in _SEGMENTS; False if one of them is
+    not a well-formed segment of 1, 4 or 5 values."""
+    missing = set(segs).difference(_SEGMENTS)
+    if not missing:
+        return True
+    if len(_SEGMENTS) + len(missing) > _MEMO_MAX:
+        _SEGMENTS.clear()
+        missing = set(segs)
+    missing_list = list(missing)
+    joined = ",".join(missing_list)
+    groups = _FIELDS.findall(joined)
+    if len(groups) != len(missing_list):
+        return False  # 2, 3 or 6+ values, or a character that is not base64
+    texts = list(chain.from_iterable(groups))
+    if len("".join(texts)) != len(joined) - (len(missing_list) - 1):
+        return False  # characters the pattern skipped
+    unknown = set(texts).difference(_VALUES)
+    if unknown:
+        if len(_VALUES) + len(unknown) > _MEMO_MAX:
+            _VALUES.clear()
+            _VALUES[""] = 0
+            unknown = set(texts).difference(_VALUES)
+        for text in unknown:
+            try:
+                (_VALUES[text],) = decode_vlq(text)
+            except SourceMapError:
+                return False
+    values = iter(list(map(_VALUES.__getitem__, texts)))
+    fields = [1 if not g[1] else 5 if g[4] else 4 for g in groups]
+    _SEGMENTS.update(zip(missing_list, zip(values, values, values, values, values, fields)))
+    return True
+
+
+class _FastMappings:
+    """The running sums of every segment's fields, in arrays, decoded a
+    piece at a time with C-level string and list operations (generated
+    columns are summed over the whole string: a line's columns are its sums
+    less the sum before the line). Gives up (``failed``) on anything
+    unusual, at the piece where it is; the straightforward decoder then
+    finds and reports the problem. It only accepts pieces in which that
+    decoder finds no problem and every line is in column order, so where
+    it does not give up, both give the same segments."""
+
+    def __init__(self, text: str, n_sources: int, n_names: int) -> None:
+        self.n_sources, self.n_names = n_sources, n_names
+        self.line_starts = array("q", [0])  # segment index where each line starts
+        self.gen, self.src, self.line, self.col, self.name = (array("q") for _ in range(5))
+        self.fields = bytearray()
+        self.done = self.failed = False
+        self._text = text
+        self._pieces: Iterator[tuple[str, bool]] | None = None
+        self._state = (0, 0, 0, 0, 0)
+
+    def decode_through(self, line: int) -> None:
+        """Decode until generated line ``line`` is complete (or the end, or
+        a failure)."""
+        if self._pieces is None:
+            text = self._text
+            # Empty segments (``,,``) are skipped by the straightforward decoder.
+            self.failed = text.startswith(",") or text.endswith(",") or ",," in text or ",;" in text or ";," in text
+            self._pieces = _pieces(text)
+        while not self.done and not self.failed and len(self.line_starts) - 1 <= line:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self.done = True
+            elif not self._piece(*piece):
+                self.failed = True
+
+    def _piece(self, piece: str, line_end: bool) -> bool:
+        lines = piece.split(";")
+        count = len(self.gen)
+        ends = list(accumulate([line.count(",") + 1 if line else 0 for line in lines], initial=count))
+        del ends[0]
+        segs = piece.replace(";", ",").split(",") if ";" in piece else piece.split(",")
+        if "" in segs:
+            segs = [seg for seg in segs if seg]
+        if segs:
+            if not _learn(segs):
+                return False
+            vals = list(chain.from_iterable(map(_SEGMENTS.__getitem__, segs)))
+            d_gen = vals[0::6]
+            if min(d_gen) < 0:
+                return False  # a negative column, or a line out of column order
+            gen_sum, src, sline, scol, name = self._state
+            gen = list(accumulate(d_gen, initial=gen_sum))
+            srcs = list(accumulate(vals[1::6], initial=src))
+            slines = list(accumulate(vals[2::6], initial=sline))
+            scols = list(accumulate(vals[3::6], initial=scol))
+            names = list(accumulate(vals[4::6], initial=name))
+            self._state = (gen[-1], srcs[-1], slines[-1], scols[-1], names[-1])
+            del gen[0], srcs[0], slines[0], scols[0], names[0]
+            fields = bytes(vals[5::6])
+            n = len(segs)
+            # A segment without a source (or name) carries on the last
+            # segment's value or the initial 0, so the range of all running
+            # values is the range of those at segments that have one (and
+            # of 0, which is in range whenever anything is).
+            if fields.count(1) != n and (min(srcs) < 0 or max(srcs) >= self.n_sources or min(slines) < 0 or min(scols) < 0):
+                return False
+            if 5 in fields and (min(names) < 0 or max(names) >= self.n_names):
+                return False
+            self.gen.fromlist(gen)
+            self.src.fromlist(srcs)
+            self.line.fromlist(slines)
+            self.col.fromlist(scols)
+            self.name.fromlist(names)
+            self.fields.extend(fields)
+        self.line_starts.fromlist(ends if line_end else ends[:-1])
+        return True
+
+    def lookup(self, line: int, column: int) -> Segment | None:
+        starts = self.line_starts
+        lo = starts[line]
+        hi = starts[line + 1]
+        if lo >= hi:
+            return None
+        gen = self.gen
+        base = gen[lo - 1] if lo else 0
+        i = bisect_right(gen, column + base, lo, hi) - 1
+        if i < lo or self.fields[i] == 1:
+            return None
+        return Segment(gen[i] - base, self.src[i], self.line[i], self.col[i], self.name[i] if self.fields[i] == 5 else -1)
+
+
 class Segment(NamedTuple):
     generated_column: int
     source: int  # index into sources, -1 when the segment maps nowhere
@@ -93,7 +252,7 @@ class Mappings:
     """The ``mappings`` string, decoded incrementally, one generated line at
     a time, as far as lookups need."""
 
-    def __init__(self, text: str, n_sources: int, n_names: int) -> None:
+    def __init__(self, text: str, n_sources: int, n_names: int, *, fast: bool = True) -> None:
         self._text = text
         self._n_sources = n_sources
         self._n_names = n_names
@@ -110,10 +269,24 @@ class Mappings:
         self._sorted: dict[int, bool] = {}
         self._done = False
         self.problems: list[str] = []
+        # The fast decoder, until it gives up (or when not wanted).
+        self._fast = _FastMappings(text, n_sources, n_names) if fast else None
 
     @property
     def decoded_lines(self) -> int:
+        if self._fast is not None:
+            return len(self._fast.line_starts) - 1
         return len(self._line_starts) - (0 if self._done else 1)
+
+    def _fast_through(self, line: int) -> _FastMappings | None:
+        """The fast decoder, complete through ``line``; None once it has
+        given up (the straightforward decoder then starts from the top)."""
+        fast = self._fast
+        if fast is not None:
+            fast.decode_through(line)
+            if fast.failed:
+                self._fast = fast = None
+        return fast
 
     def _fail(self, message: str) -> None:
         if len(self.problems) < 5:
@@ -196,6 +369,9 @@ class Mappings:
         not past ``column``. None when that part of the line maps nowhere."""
         if line < 0 or column < 0:
             return None
+        fast = self._fast_through(line)
+        if fast is not None:
+            return fast.lookup(line, column) if line + 1 < len(fast.line_starts) else None
         self._decode_through(line)
         if line >= len(self._line_starts):
             return None
@@ -221,6 +397,18 @@ class Mappings:
 
     def segments(self) -> Iterator[tuple[int, Segment]]:
         """Every segment as (generated line, segment); decodes everything."""
+        fast = self._fast_through(1 << 62)
+        if fast is not None:
+            starts = fast.line_starts
+            for line in range(len(starts) - 1):
+                lo = starts[line]
+                base = fast.gen[lo - 1] if lo else 0
+                for i in range(lo, starts[line + 1]):
+                    if fast.fields[i] == 1:
+                        yield line, Segment(fast.gen[i] - base, -1, 0, 0, -1)
+                    else:
+                        yield line, Segment(fast.gen[i] - base, fast.src[i], fast.line[i], fast.col[i], fast.name[i] if fast.fields[i] == 5 else -1)
+            return
         self._decode_through(1 << 62)
         starts = list(self._line_starts) + [len(self._cols)]
         for line in range(len(starts) - 1):
