@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 from typing import Iterator, NamedTuple
 
+from .encodings import Composed, base64_and_hex, percent_runs
+from .js import js_runs
+
 MAX_DEPTH = 3
 MAX_OUTPUT = 16 * 1024 * 1024
 MAX_VARIANTS = 20_000
@@ -54,9 +57,6 @@ def _skip_inline_map(text: str):
 
 
 def _runs(text: str):
-    from .encodings import base64_and_hex, percent_runs
-    from .js import js_runs
-
     yield from js_runs(text)
     yield from percent_runs(text)
     yield from base64_and_hex(text, _skip_inline_map(text))
@@ -89,8 +89,6 @@ def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[Decod
 
 
 def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Budget) -> Iterator[Decoded]:
-    from .encodings import Composed
-
     if depth <= 0:
         return
     for kind, run in _runs(text):

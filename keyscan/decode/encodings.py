@@ -265,20 +265,20 @@ def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
             end = size
         start, n = pos, end - pos
         pos = find(_NEEDLE, end)
-        stop = end
-        while stop - end < 2 and shadow[stop:stop + 1] == b"=":
-            stop += 1
         if n <= MAX_RUN:
             # decode_base64's lead test, on the same characters.
             leads = shadow[start:end - (n % 4 == 1):4]
             if len(leads.translate(None, _LEAD_BYTES)) > len(leads) * allowed:
                 # Rejected as base64; tried as hex only if all hex digits
                 # (after an 0x), with no padding, MIN_HEX or more.
-                if stop != end or n < MIN_HEX:
+                if n < MIN_HEX or shadow[end:end + 1] == b"=":
                     continue
                 body = shadow[start + 2:end] if shadow[start:start + 2] in (b"0x", b"0X") else shadow[start:end]
                 if len(body) < MIN_HEX or body.translate(None, _HEX_BYTES):
                     continue
+        stop = end
+        while stop - end < 2 and shadow[stop:stop + 1] == b"=":
+            stop += 1
         if skip is not None and skip(start, stop):
             continue
         yield from _try_run(text, start, stop)
