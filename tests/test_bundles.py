@@ -248,3 +248,80 @@ def test_oversized_map_is_scanned_as_text(project, monkeypatch, workdir):
     paths = sorted(f.path for f in report.findings if f.secret == project.secret)
     assert paths == ["app/dist/app.js", "app/dist/app.js.map"]
     assert any("larger than 1 MiB" in e.message for e in report.errors)
+
+
+# --- fast paths against the straightforward ones ---------------------------
+
+import io
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keyscan.decode.offsets import LineIndex
+from keyscan.models import Fragment
+from keyscan.sources import bundles
+
+
+comment_parts = st.lists(
+    st.sampled_from([
+        b"//# sourceMappingURL=", b"//@ sourceMappingURL=", b"/*# sourceMappingURL=", b"sourceMappingURL=",
+        b"// #sourceMappingURL=", b"//#\tsourceMappingURL=", b"app.js.map", b"x", b"*/", b" ", b"\n", b"\r\n",
+        b"'", b"data:application/json;base64,eyJ9", b"//", b"#",
+    ]),
+    max_size=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(comment_parts)
+def test_last_comment_is_the_last_match_of_the_pattern(parts):
+    piece = b"".join(parts)
+    want = None
+    for want in bundles._COMMENT.finditer(piece):
+        pass
+    got = bundles._last_comment(piece)
+    assert (got.span(), got.group(1)) == (want.span(), want.group(1)) if want else got is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(comment_parts, st.integers(0, 3))
+def test_find_map_comment_reads_the_last_comment(parts, tail_kb):
+    data = b"x" * (tail_kb * 30_000) + b"".join(parts)
+    want = None
+    for want in bundles._COMMENT.finditer(data):
+        pass
+    got = bundles.find_map_comment(io.BytesIO(data), len(data))
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and got[1] == want.start(1)
+
+
+class _Where:
+    """A stand-in map that records the generated place it is asked about."""
+
+    def original(self, line0, col16, generated_text):
+        return {"line": line0, "column": col16}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab\n\u00e9\U0001f600", max_size=60),
+    st.lists(st.integers(0, 60), max_size=8),
+    st.integers(1, 3),
+    st.integers(0, 5),
+    st.integers(0, 2),
+)
+def test_original_of_positions_match_a_line_index(text, offsets, line, column, carry16):
+    """Offsets asked in any order get the generated line and UTF-16 column
+    that a full line index of the fragment gives."""
+    frag = Fragment(text.encode("utf-8", "surrogatepass"), "dist/app.js", "bundle", line=line, column=column)
+    bundles.attach_original(frag, _Where(), carry16)
+    index = LineIndex(frag.text)
+    for offset in offsets:
+        offset = min(offset, len(frag.text))
+        line0, col0 = index.position(offset)
+        start = offset - col0
+        col16 = col0 + sum(1 for ch in frag.text[start:offset] if ord(ch) > 0xFFFF)
+        want = {"line": line - 1 + line0, "column": (column + carry16 if line0 == 0 else 0) + col16}
+        assert frag.meta["original_of"](offset) == want

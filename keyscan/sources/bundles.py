@@ -97,9 +97,7 @@ def find_map_comment(fh, size: int) -> tuple[str, int] | None:
         # Overlap into the part already searched, so a comment that straddles
         # two pieces is seen whole.
         piece = fh.read(min(size, end + 64) - start)
-        last = None
-        for last in _COMMENT.finditer(piece):
-            pass
+        last = _last_comment(piece)
         if last is not None:
             url_start = start + last.start(1)
             fh.seek(url_start)
@@ -110,6 +108,26 @@ def find_map_comment(fh, size: int) -> tuple[str, int] | None:
             return None
         end, chunk = start, 1024 * 1024
     return None
+
+
+def _last_comment(piece: bytes):
+    """The last match of _COMMENT in ``piece``, as ``finditer`` would give
+    it, without running the pattern over the whole piece: a match cannot
+    cross a line end, so scanning from the start of a line finds the same
+    matches from there on as scanning from the top. Every match holds
+    ``sourceMappingURL=``, so only lines with that are scanned."""
+    end = len(piece)
+    while True:
+        at = piece.rfind(b"sourceMappingURL=", 0, end)
+        if at == -1:
+            return None
+        line_start = piece.rfind(b"\n", 0, at) + 1
+        last = None
+        for last in _COMMENT.finditer(piece, line_start, end):
+            pass
+        if last is not None:
+            return last
+        end = line_start  # no match from that line on (it ends in a newline)
 
 
 def decode_data_url(url: str) -> bytes:
@@ -253,18 +271,26 @@ def attach_original(frag: Fragment, bmap: BundleMap, carry16: int = 0) -> Fragme
     """Give ``frag`` an ``original_of`` that maps a match offset through the
     bundle's map. ``carry16`` counts the astral characters earlier on the
     line ``frag`` starts in (earlier windows), which take two UTF-16 units.
-    Line indexes are built on first use."""
+    The line of an offset is found by counting newlines from the offset
+    asked about before (matches come in order), not with a line index of
+    the whole fragment: a few lookups in a text of megabytes."""
     cache: dict = {}
 
     def original_of(offset: int) -> dict | None:
         text = frag.text
-        if "index" not in cache:
-            cache["index"] = LineIndex(text)
+        if "astral" not in cache:
             cache["astral"] = [] if text.isascii() else [m.start() for m in _ASTRAL.finditer(text)]
-        line0, col0 = cache["index"].position(offset)
+        prev, line0, line_start = cache.get("at", (0, 0, 0))
+        if offset < prev:
+            prev, line0, line_start = 0, 0, 0
+        line0 += text.count("\n", prev, offset)
+        nl = text.rfind("\n", prev, offset)
+        if nl != -1:
+            line_start = nl + 1
+        cache["at"] = (offset, line0, line_start)
+        col0 = offset - line_start
         astral = cache["astral"]
         if astral:
-            line_start = offset - col0
             col0 += bisect_left(astral, offset) - bisect_left(astral, line_start)
         gen_line = frag.line - 1 + line0
         gen_col = (frag.column + carry16 if line0 == 0 else 0) + col0
