@@ -22,7 +22,7 @@ from .sources.worktree import FileEntry
 # Go parallel only past this much work, found while walking.
 MIN_FILES = 400
 MIN_BYTES = 16 * 1024 * 1024
-BATCH_FILES = 64
+BATCH_FILES = 256  # 64 spent 0.2 s more of the parent's CPU on a walk of 68,708 files
 BATCH_BYTES = 8 * 1024 * 1024
 
 _ENGINE = None  # set in the parent before the pool forks
