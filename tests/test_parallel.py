@@ -25,3 +25,42 @@ def test_parallel_report_equals_serial(workdir, monkeypatch):
     assert render(serial, RenderOptions()) == render(par, RenderOptions())
     assert len(serial.findings) == 60 + 28
     assert serial.stats.files_scanned == 300 and serial.stats.skipped == {"binary": 1}
+
+
+def test_findings_that_sort_alike_keep_the_serial_order(workdir, monkeypatch):
+    """Two source maps embed the same original file holding a key: both
+    findings have the same path, line, column, rule and fingerprint and
+    differ only in the map they came through. Their order must be the
+    walk's, even when the worker with the first map finishes last."""
+    import json
+    import time
+
+    key = fake_immutable_secret(seed=7)
+    content = f"const k = '{key}';\n"
+    for folder in ("a", "b"):
+        (workdir / folder).mkdir()
+        smap = {"version": 3, "sources": ["../src/k.ts"], "sourcesContent": [content], "names": [], "mappings": ""}
+        (workdir / folder / "app.js.map").write_text(json.dumps(smap))
+    (workdir / "a" / "slow").mkdir()
+    for i in range(20):
+        (workdir / "a" / "slow" / f"f{i}.txt").write_text("plain text\n" * 2000)
+    monkeypatch.setattr(parallel, "MIN_FILES", 2)
+    monkeypatch.setattr(parallel, "BATCH_FILES", 1)
+    from keyscan import sources
+
+    real = sources.fragments_of
+
+    def first_map_slow(entry, stats, errors):  # inherited by the forked workers
+        if entry.display == "a/app.js.map":
+            time.sleep(1.0)  # done last of all
+        return real(entry, stats, errors)
+
+    monkeypatch.setattr(sources, "fragments_of", first_map_slow)
+    engine = Engine(load_ruleset())
+    serial = scan_paths(["."], engine, ScanOptions(jobs=1))
+    par = scan_paths(["."], engine, ScanOptions(jobs=2))
+    maps = [f.source.get("map") for f in serial.findings]
+    assert maps == ["a/app.js.map", "b/app.js.map"], [(f.path, f.source) for f in serial.findings]
+    assert [f.source.get("map") for f in par.findings] == maps
+    render = renderer("json")
+    assert render(serial, RenderOptions()) == render(par, RenderOptions())
