@@ -377,3 +377,18 @@ def test_fast_decoder_on_a_large_realistic_map():
                 for col in (seg[0], seg[0] + 1):
                     assert fast.lookup(n, col) == slow.lookup(n, col)
         assert fast._fast is not None and not fast.problems and not slow.problems
+
+
+def test_fast_decoder_stays_linear_on_hostile_mappings():
+    """Long runs without separators, or separators of one kind only, must
+    not make cutting the text into pieces quadratic."""
+    cases = [
+        ";".join(["AAAA"] * 100_000),  # no commas at all
+        "AAAA;" + "g" * 300_000 + ";AAAA",  # one huge bad segment (was quadratic to match)
+        ";".join(["g" * 40] * 20_000),  # many bad ones
+        ",".join(["AAAA"] + ["CAAC"] * 100_000),  # no semicolons
+    ]
+    for text in cases:
+        t0 = time.process_time()
+        assert_same_decoding(text, 1, 0, [(0, 0), (1, 0), (3, 1)])
+        assert time.process_time() - t0 < 10

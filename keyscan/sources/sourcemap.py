@@ -106,7 +106,10 @@ def _pieces(text: str) -> Iterator[tuple[str, bool]]:
     ``;`` (left out), each with whether a line ends where it was cut."""
     pos, size = 0, len(text)
     while size - pos > _PIECE:
-        cuts = [c for c in (text.find(",", pos + _PIECE), text.find(";", pos + _PIECE)) if c != -1]
+        at = pos + _PIECE
+        # A valid segment is at most 35 characters: no separator within 64
+        # means a bad one, and the rest goes as one piece (which fails).
+        cuts = [c for c in (text.find(",", at, at + 64), text.find(";", at, at + 64)) if c != -1]
         if not cuts:
             break
         cut = min(cuts)
@@ -125,6 +128,8 @@ def _learn(segs: list[str]) -> bool:
         _SEGMENTS.clear()
         missing = set(segs)
     missing_list = list(missing)
+    if max(map(len, missing_list)) > 35:
+        return False  # longer than 5 values of 7 digits (and slow to match)
     joined = ",".join(missing_list)
     groups = _FIELDS.findall(joined)
     if len(groups) != len(missing_list):
