@@ -3,6 +3,7 @@ bundle map back to the original file, line, column and inlined env var."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -12,8 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import ROOT, fake_immutable_secret, run_keyscan
+from keyscan.decode.offsets import LineIndex
+from keyscan.models import Fragment
+from keyscan.sources import bundles
 
 FIXTURE = ROOT / "tests" / "fixtures" / "bundles"
 ESBUILD = ROOT / "tests" / ".node" / "node_modules" / ".bin" / "esbuild"
@@ -251,15 +257,6 @@ def test_oversized_map_is_scanned_as_text(project, monkeypatch, workdir):
 
 
 # --- fast paths against the straightforward ones ---------------------------
-
-import io
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from keyscan.decode.offsets import LineIndex
-from keyscan.models import Fragment
-from keyscan.sources import bundles
 
 
 comment_parts = st.lists(

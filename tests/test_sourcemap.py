@@ -3,12 +3,15 @@ untrusted input."""
 from __future__ import annotations
 
 import json
+import random
 import time
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keyscan.sources import sourcemap as sm
 from keyscan.sources.sourcemap import (
     Mappings,
     SourceMapError,
@@ -258,10 +261,6 @@ def test_decoding_is_linear_in_one_long_line():
 # the same problems, after every lookup (the report lists problems found so
 # far), whatever the text.
 
-from contextlib import contextmanager
-
-from keyscan.sources import sourcemap as sm
-
 
 @contextmanager
 def small_pieces(piece: int, memo: int):
@@ -354,8 +353,6 @@ def test_fast_decoder_on_a_large_realistic_map():
     """A plain-bundle map (thousands of short lines, repeated segments) and
     a minified one (one long line): same lookups as the straightforward
     decoder on every line, and the fast one does not give up."""
-    import random
-
     rnd = random.Random(7)
     plain, minified = [], [[]]
     src = line = 0
