@@ -3,14 +3,13 @@
 The parser takes untrusted input: any problem is a ``SourceMapError`` with a
 one-line message (or, for problems inside ``mappings``, an entry in
 ``SourceMap.problems`` that leaves the earlier mappings usable), never another
-exception. ``mappings`` is decoded on the first lookup, all at once, by
-string splitting and C-level accumulation, each distinct segment string
-decoded once (minified maps repeat ``AAAA``, ``CAAC``... constantly); a map
-with anything unusual in it (a bad segment, an index out of range, a line not
-in column order) is decoded instead by the straightforward decoder, lazily,
-one segment at a time and only as far as a lookup needs, which reports the
-problems. Both keep segments in arrays, so a lookup is a binary search,
-however long the line.
+exception. ``mappings`` is decoded lazily, only as far as a lookup needs, in
+pieces of 64 KB, by string splitting and C-level sums, each distinct segment
+text decoded once (maps repeat ``AAAA``, ``CAAC``... constantly); from the
+first piece with anything unusual in it (a bad segment, an index out of range,
+a line not in column order), the straightforward decoder takes over, from the
+top, one segment at a time, and reports the problems. Both keep segments in
+arrays, so a lookup is a binary search, however long the line.
 
 Columns in a source map count UTF-16 code units; callers convert.
 """
@@ -254,8 +253,9 @@ class Segment(NamedTuple):
 
 
 class Mappings:
-    """The ``mappings`` string, decoded incrementally, one generated line at
-    a time, as far as lookups need."""
+    """The ``mappings`` string, decoded incrementally, as far as lookups
+    need: by _FastMappings, or (``fast=False``, or once it gives up) one
+    segment at a time."""
 
     def __init__(self, text: str, n_sources: int, n_names: int, *, fast: bool = True) -> None:
         self._text = text
