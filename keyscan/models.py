@@ -4,6 +4,7 @@ sources -> Fragment -> engine -> Match -> findings -> Finding -> filters -> repo
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -107,7 +108,14 @@ class Finding:
         return SEVERITY_RANK[self.severity]
 
     def sort_key(self) -> tuple:
-        return (self.repository or "", self.path, self.line, self.column, self.rule_id, self.fingerprint)
+        # The same key at the same place can come by two roads (a bundle and
+        # its map's sourcesContent, say): the rest decides, so the order of a
+        # report never depends on which worker finished first.
+        return (self.repository or "", self.path, self.line, self.column, self.rule_id, self.fingerprint, self.exposure, _canon(self.source), _canon(self.original), _canon(self.commit))
+
+
+def _canon(value) -> str:
+    return "" if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
 class Suppressed(NamedTuple):
@@ -170,7 +178,7 @@ class Report:
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
-        self.suppressed.sort(key=lambda s: (s.finding.sort_key(), s.reason))
+        self.suppressed.sort(key=lambda s: (s.finding.sort_key(), s.reason, s.detail))
         self.errors.sort()
         self.stats.skipped_paths.sort()
 

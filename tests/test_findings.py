@@ -87,3 +87,25 @@ def test_line_and_column_in_a_long_minified_line():
     text = "a" * 2_000_000 + ";" + key + ";" + "b" * 1000 + "\n" + key
     fs = findings_of(text, "dist/x.js")
     assert [(f.line, f.column) for f in fs] == [(1, 2_000_002), (2, 1)]
+
+
+def test_report_order_does_not_depend_on_arrival_order():
+    """The same key at the same place reached by two roads (a bundle and its
+    map's sourcesContent) sorts the same whichever arrived first, as
+    workers finishing in another order would deliver them."""
+    import dataclasses
+
+    from keyscan.models import Report, Suppressed
+
+    (found,) = findings_of(f"KEY={fake_immutable_secret(seed=41)}\n", "dist/app.js")
+    other = dataclasses.replace(found, exposure="sourcemap", source={"kind": "sourcemap", "map": "dist/app.js.map"}, original={"path": "src/a.ts", "line": 3, "column": 7})
+    suppressed = [Suppressed(other, "placeholder"), Suppressed(found, "placeholder"), Suppressed(found, "inline", "b"), Suppressed(found, "inline", "a")]
+    orders = []
+    for flip in (False, True):
+        report = Report(command="scan")
+        report.findings = [other, found] if flip else [found, other]
+        report.suppressed = suppressed[::-1] if flip else list(suppressed)
+        report.sort()
+        orders.append((report.findings, report.suppressed))
+    assert orders[0] == orders[1]
+    assert [s.detail for s in orders[0][1] if s.reason == "inline"] == ["a", "b"]
