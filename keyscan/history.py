@@ -294,6 +294,8 @@ def _object_count(git: Git) -> int:
 
 
 def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
+    if not incremental_history():
+        return _first_pass_batches(git, engine, revs, keep, extra, report, ticker, jobs)
     import multiprocessing
 
     from .parallel import collect, shutdown
@@ -353,6 +355,54 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     stats.extra["blobs"] = count
     report.errors.extend(_missing(sha) for sha in missing)
     return hits
+
+
+def _first_pass_batches(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> dict[str, _Hit]:
+    """The parallel first pass of full scans: batches to any free worker."""
+    import multiprocessing
+
+    from .parallel import collect, shutdown
+
+    global _WORKER
+    _WORKER = (git, engine, None)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+    stats = report.stats
+    hits: dict[str, _Hit] = {}
+    missing: list[str] = []
+    count = 0
+    proc = list_objects(git, revs)
+    try:
+        items = itertools.chain(parse_listing(proc.stdout, missing, keep), extra)
+        batches = _batched(((order, sha, path) for order, (sha, path) in enumerate(items)), PARALLEL_BATCH)
+        for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):
+            hits.update(part)
+            stats.merge(part_stats)
+            report.errors.extend(part_errors)
+            count += n
+            ticker.tick(count, stats.bytes_scanned)
+        pool.close()
+        pool.join()
+    finally:
+        shutdown(pool)  # nothing left to stop after a clean run; after an error, no waiting on a dead worker's lock
+        _WORKER = None
+        code, msg = proc.finish()
+    if code != 0:
+        report.errors.append(ScanError("history", "git", f"listing objects failed ({msg}): the history was not scanned completely"))
+    ticker.tick(count, stats.bytes_scanned, force=True)
+    stats.extra["blobs"] = count
+    report.errors.extend(_missing(sha) for sha in missing)
+    return hits
+
+
+def _batched(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _scan_some(git: Git, engine, wanted: Iterable[tuple[str, bytes]], errors: list[ScanError], commits: dict[str, CommitInfo] | None = None) -> dict[tuple[str, bytes], _Hit]:
@@ -629,7 +679,13 @@ def with_lifecycle(f: Finding, lifecycle: dict) -> Finding:
 # Anything unusual scans the blob whole: no base for the path (evicted or
 # never seen), a blob below SMALL_BLOB or above one read window, a window
 # scan with errors (a timeout, too many keys), or windows covering most of
-# the blob. KEYSCAN_HISTORY_FULL=1 turns the scheme off: every blob whole.
+# the blob.
+#
+# It is off unless KEYSCAN_HISTORY_INCREMENTAL=1: on git's repository it
+# scans 35-45 % fewer bytes but takes as much CPU (the engine now costs
+# little per byte; most of a blob's cost is fixed, and a third of the blobs
+# are below SMALL_BLOB), and its path-sharded workers balance worse (see
+# benchmarks/README.md). Reports are the same either way.
 # ---------------------------------------------------------------------------
 
 # Longest reach, in characters, of a rule's match plus its lookarounds across
@@ -649,28 +705,33 @@ REACH = 2048
 DECODE_REACH = 128
 # At least this many lines of context each side, whatever their length.
 CONTEXT_LINES = 3
-# Blobs below this size are scanned whole: a change's window (2 x REACH each
-# side) covers most of them anyway.
-SMALL_BLOB = 12 * 1024
+# Each fragment costs the engine about 16 us whatever its size (prefilter
+# passes, decoders' set-up) and about 11 us per KB (git's repository at
+# v2.0.0, one core): windows closer than WINDOW_GAP are scanned as one. The
+# incremental steps cost about 60 us a blob (the keyword pass over the whole
+# blob, aligning, windowing): blobs below SMALL_BLOB are scanned whole.
+WINDOW_GAP = 2 * 1024
+SMALL_BLOB = 8 * 1024
 # Scan whole when the windows would cover more than this share of the blob.
-WINDOW_SHARE = 0.6
+WINDOW_SHARE = 0.9
 # Memory for the bases of one process, least recently used out.
 BASE_BUDGET = 48 * 1024 * 1024
 # Alignment: split a changed stretch longer than this at an anchor line
 # found in both versions, at most ALIGN_DEPTH times deep.
-ALIGN_SPLIT = 4 * REACH
-ALIGN_DEPTH = 8
+ALIGN_SPLIT = 64 * 1024
+ALIGN_DEPTH = 4
 ANCHOR_MIN = 32  # bytes of an anchor (whole lines, at least this long)
 
 
-def full_history_scans() -> bool:
-    """KEYSCAN_HISTORY_FULL=1: scan every blob whole (for audits and tests)."""
-    return os.environ.get("KEYSCAN_HISTORY_FULL", "") not in ("", "0")
+def incremental_history() -> bool:
+    """KEYSCAN_HISTORY_INCREMENTAL=1 turns the incremental first pass on."""
+    return os.environ.get("KEYSCAN_HISTORY_INCREMENTAL", "") not in ("", "0")
 
 
 class _Base(NamedTuple):
     data: bytes  # UTF-8 text of the version
     keys: list  # (first byte of the secret's first line, end of its last line, Finding | Suppressed)
+    rules: frozenset[int]  # the rules whose keywords may occur in it (at least those that do)
     cost: int
 
 
@@ -705,12 +766,13 @@ class _Bases:
 
 # Per process: each rule's reach (by id of the engine's rule tuple).
 _REACHES: dict[int, tuple[tuple, list[float]]] = {}
+_KEYWORD_LENGTH: dict[int, tuple[tuple, int]] = {}
 
 
 def _new_bases() -> _Bases | None:
     """Empty bases for one scan (each scan its own: bases hold one engine's
-    findings), or None with KEYSCAN_HISTORY_FULL."""
-    return None if full_history_scans() else _Bases()
+    findings), or None without KEYSCAN_HISTORY_INCREMENTAL."""
+    return _Bases() if incremental_history() else None
 
 
 def _reach(source: str) -> float | None:
@@ -872,21 +934,20 @@ def _align(old: bytes, new: bytes) -> tuple[list[tuple[int, int, int]], list[tup
 def _anchor(old: bytes, new: bytes, o0: int, o1: int, n0: int, n1: int) -> tuple[int, int] | None:
     """(old, new) positions of a run of whole lines near the middle of
     new[n0:n1] that occurs once in old[o0:o1] and once in new[n0:n1]."""
-    for frac in (2, 3, 6):
-        for at in ((n0 + n1) // 2, n0 + (n1 - n0) // frac, n1 - (n1 - n0) // frac):
-            start = new.find(b"\n", at, n1) + 1
-            if not start:
-                continue
-            end = new.find(b"\n", start + ANCHOR_MIN, n1)
-            if end < 0 or end - start > 512:
-                continue
-            needle = new[start:end + 1]
-            q = old.find(needle, o0, o1)
-            if q < 0 or old.find(needle, q + 1, o1) >= 0:
-                continue
-            if new.find(needle, n0, n1) != start or new.find(needle, start + 1, n1) >= 0:
-                continue
-            return q, start
+    for at in ((n0 + n1) // 2, n0 + (n1 - n0) // 4, n1 - (n1 - n0) // 4):
+        start = new.find(b"\n", at, n1) + 1
+        if not start:
+            continue
+        end = new.find(b"\n", start + ANCHOR_MIN, n1)
+        if end < 0 or end - start > 512:
+            continue
+        needle = new[start:end + 1]
+        q = old.find(needle, o0, o1)
+        if q < 0 or old.find(needle, q + 1, o1) >= 0:
+            continue
+        if new.find(needle, n0, start) >= 0 or new.find(needle, start + 1, n1) >= 0:
+            continue
+        return q, start
     return None
 
 
@@ -912,10 +973,11 @@ def _around(data: bytes, start: int, end: int, reach: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(ranges: list[tuple[int, int]], gap: int = 0) -> list[tuple[int, int]]:
+    """Sorted ranges, those that overlap (or lie closer than ``gap``) merged."""
     out: list[tuple[int, int]] = []
     for a, b in sorted(ranges):
-        if out and a <= out[-1][1]:
+        if out and a <= out[-1][1] + gap:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
@@ -982,16 +1044,9 @@ def _blob_keys_incremental(engine, blob, path: str, stats: Stats, errors: list[S
     stats.files_scanned += 1
     data = to_utf8(raw)
     base = bases.get(blob.path)
-    got = None
-    if base is not None:
-        candidates = engine.prefilter.candidates(data)
-        reaches = rule_reaches(engine)
-        reach = max([DECODE_REACH, *(reaches[i] for i in candidates)])
-        if reach <= REACH:
-            rules = {engine.rules[i].id for i in candidates}
-            got = _from_base(engine, base, data, blob.sha, path, int(reach), rules)
+    got = _from_base(engine, base, data, blob.sha, path) if base is not None else None
     if got is not None:
-        items, spans, scanned = got
+        items, spans, rules, scanned = got
         stats.bytes_scanned += scanned
         stats.extra["incremental_blobs"] = stats.extra.get("incremental_blobs", 0) + 1
     else:
@@ -1000,39 +1055,45 @@ def _blob_keys_incremental(engine, blob, path: str, stats: Stats, errors: list[S
         errors.extend(errs)
         items = [*found, *dropped]
         spans = None if errs else _line_spans(data, items)
+        rules = engine.prefilter.candidates(data)
     hit = _finish_hit(_Hit(blob.path, set(), [i for i in items if not isinstance(i, Suppressed)], [i for i in items if isinstance(i, Suppressed)]))
     if spans is None:
         bases.put(blob.path, None)  # a timeout or too many keys: no base to build on
         return hit
     keys = [(a, b, item) for item, (a, b) in zip(items, spans)]
-    bases.put(blob.path, _Base(data, keys, len(data) + 4096 * len(keys) + 512))
+    bases.put(blob.path, _Base(data, keys, frozenset(rules), len(data) + 4096 * len(keys) + 512))
     return hit
 
 
-def _from_base(engine, base: _Base, data: bytes, sha: str, path: str, reach: int, rules: set[str]):
-    """(findings and suppressed, their byte spans, bytes scanned) of
-    ``data`` from ``base`` and scans of windows around the changes; None to
-    scan the blob whole instead. ``reach``: the longest reach (characters)
-    of the ``rules`` whose keywords occur in ``data``."""
+def _from_base(engine, base: _Base, data: bytes, sha: str, path: str):
+    """(findings and suppressed, their byte spans, the rules whose keywords
+    may occur in ``data``, bytes scanned) of ``data`` from ``base`` and scans
+    of windows around the changes; None to scan the blob whole instead."""
     import bisect
 
     from .engine.matcher import MAX_MATCHES
 
-    if not data.isascii():
-        reach *= 4  # characters, as bytes
     same, changed = _align(base.data, data)
+    # The rules whose keywords may occur: the base's, and those of the changed
+    # text (with a keyword's length around it, for one across the edge).
+    edge = _longest_keyword(engine)
+    rules = set(base.rules)
+    for a, b in changed:
+        rules |= engine.prefilter.candidates(data[max(a - edge, 0):b + edge])
+    reaches = rule_reaches(engine)
+    reach = max([DECODE_REACH, *(reaches[i] for i in rules)])
+    if reach > REACH:
+        return None  # a rule that reaches too far for windows may match
+    reach = int(reach) if data.isascii() else 4 * int(reach)  # characters, as bytes
     core = _merge([_around(data, a, b, reach) for a, b in changed])
-    windows = _merge([_around(data, a, b, reach) for a, b in core])
+    windows = _merge([_around(data, a, b, reach) for a, b in core], WINDOW_GAP)
     if sum(b - a for a, b in windows) > WINDOW_SHARE * len(data):
         return None
-    items: list = []
-    spans: list[tuple[int, int]] = []
-    # Keys of the base in identical text away from the core: inherited.
+    # Keys of the base in identical text away from the core: inherited (the
+    # text within their reach is the base's, their keyword in it).
+    moved: list[tuple[int, int, object]] = []
     old_starts = [o for _, _, o in same]
     for a, b, item in base.keys:
-        f = item.finding if isinstance(item, Suppressed) else item
-        if f.rule_id not in rules and not f.source.get("decoded"):
-            continue  # its keywords are gone: no match (the full scan would not run the rule)
         i = bisect.bisect_right(old_starts, a) - 1
         if i < 0:
             continue
@@ -1040,16 +1101,17 @@ def _from_base(engine, base: _Base, data: bytes, sha: str, path: str, reach: int
         if b > o0 + (n1 - n0):
             continue  # not within one identical stretch: in the core
         a2, b2 = a - o0 + n0, b - o0 + n0
-        if _touches(a2, b2 - 1, core):
-            continue  # the window scan says
-        items.append(_moved(item, data.count(b"\n", 0, a2) + 1, sha))
-        spans.append((a2, b2))
+        if not _touches(a2, b2 - 1, core):
+            moved.append((a2, b2, item))
+    lines = _lines_at(data, [a for a, _, _ in moved] + [a for a, _ in windows])
+    items: list = [_moved(item, lines[a], sha) for a, _, item in moved]
+    spans: list[tuple[int, int]] = [(a, b) for a, b, _ in moved]
     inherited = len(items)
     scanned = 0
     for a, b in windows:
         chunk = data[a:b]
         scanned += len(chunk)
-        line = data.count(b"\n", 0, a) + 1
+        line = lines[a]
         found, dropped, errs = scan_fragment(engine, Fragment(chunk, path, "history", line=line, column=0, meta={"blob": sha}))
         if errs:
             return None
@@ -1071,7 +1133,27 @@ def _from_base(engine, base: _Base, data: bytes, sha: str, path: str, reach: int
         for k in range(inherited, len(items)):
             if not _is_generic(engine, items[k]) and any(a < spans[k][1] and spans[k][0] < b for a, b in generic):
                 return None
-    return items, spans, scanned
+    return items, spans, rules, scanned
+
+
+def _lines_at(data: bytes, positions: list[int]) -> dict[int, int]:
+    """The 1-based line of each position, counting newlines once."""
+    out: dict[int, int] = {}
+    line, last = 1, 0
+    for pos in sorted(set(positions)):
+        line += data.count(b"\n", last, pos)
+        out[pos] = line
+        last = pos
+    return out
+
+
+def _longest_keyword(engine) -> int:
+    key = id(engine.rules)
+    known = _KEYWORD_LENGTH.get(key)
+    if known is None or known[0] is not engine.rules:
+        longest = max((len(k.encode("utf-8")) for rule in engine.rules for k in rule.keywords), default=0)
+        known = _KEYWORD_LENGTH[key] = (engine.rules, longest)
+    return known[1]
 
 
 def _is_generic(engine, item) -> bool:
