@@ -272,9 +272,11 @@ def scan(paths: tuple[str, ...], no_gitignore: bool | None, jobs: int | None, **
       keyscan scan dist/ --format json --output keyscan.json
       keyscan scan . --fail-on high
     """
+    from .alloc import tune_for_large_scans
     from .engine import Engine
     from .scan import ScanOptions, scan_paths
 
+    tune_for_large_scans()
     paths = paths or (".",)
     settings = resolve(opts, paths[0])
     gitignore = (not no_gitignore) if no_gitignore is not None else (settings.config.gitignore if settings.config.gitignore is not None else True)
@@ -341,8 +343,11 @@ def history(repo: str | None, branches: tuple[str, ...], since: str | None, prog
       keyscan history --branch main --branch release
       keyscan history --since origin/main          (CI: only what this branch adds)
     """
+    from .alloc import tune_for_large_scans
     from .engine import Engine
     from .history import HistoryOptions, scan_history
+
+    tune_for_large_scans()
     from .parallel import default_jobs
 
     settings = resolve(opts, repo or ".")
@@ -495,9 +500,12 @@ def audit(paths: tuple[str, ...], repos_file: str | None, cache_dir: str | None,
     from .audit import audit as run_audit
     from .audit import repos as repos_mod
     from .audit.cache import default_dir
+    from .alloc import tune_for_large_scans
     from .audit.shard import select
     from .engine import Engine
     from .parallel import default_jobs
+
+    tune_for_large_scans()
     from .reporters.common import printable
 
     if opts.get("no_redact"):
