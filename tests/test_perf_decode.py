@@ -260,3 +260,26 @@ def test_reports_match_the_reference_decoders(tmp_path, backend):
         reports.append((report["findings"], report["errors"]))
     assert reports[0] == reports[1]
     assert len(reports[0][0]) > 5
+
+
+def test_plain_escape_tokens_decode_as_decode_js_does():
+    """The codec path for tokens of nothing but \\xNN/\\uNNNN escapes gives
+    decode_js's text, and its lazy offsets decode_js's offsets; tokens it
+    cannot take (other escapes, \\u{...}, surrogates, non-Latin-1, short
+    escapes, a trailing backslash) are left to decode_js."""
+    rnd = random.Random(77)
+    pieces = ["\\x41", "\\u0041", "\\u00e9", "\\x7A", "\\uD83D", "\\uDE00", "\\x", "\\u{41}", "\\\\", "\\n", "\\'", "a", "é", "€", "\\x4g", "\\u12", "z", "\\", "%41"]
+    taken = 0
+    for _ in range(30_000):
+        raw = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12)))
+        fast = js._plain_decode(raw)
+        if fast is None:
+            continue
+        taken += 1
+        text, offsets = js.decode_js(raw, 100)
+        assert fast == text, raw
+        assert list(js._JSOffsets(raw, 100, len(fast) + 1)) == list(offsets), raw
+    assert taken > 1_000
+    assert js._plain_decode("\\uD83D\\uDE00abcdefgh") is None  # a pair: decode_js joins it
+    assert js._plain_decode("\\u{1F600}abcdefgh") is None
+    assert js._plain_decode("abc\\tdef\\x41") is None

@@ -12,7 +12,7 @@ import re
 from array import array
 from typing import Iterator
 
-from .encodings import MIN_DECODED, Run, token_bounds
+from .encodings import MIN_DECODED, Run, _LazyOffsets, token_bounds
 
 TRIGGER = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\})")
 _SEPARATORS = " \t\r\n\"'`<>"
@@ -80,7 +80,49 @@ def js_runs(text: str) -> Iterator[tuple[str, Run]]:
         # token under MIN_DECODED characters ("\\x00", "'\\x1b[m'") is left.
         if end - start >= MIN_DECODED:
             raw = text[start:end]
-            decoded, offsets = decode_js(raw, start)
+            decoded = _plain_decode(raw)
+            if decoded is not None:
+                offsets = _JSOffsets(raw, start, len(decoded) + 1)
+            else:
+                decoded, offsets = decode_js(raw, start)
             if len(decoded) >= MIN_DECODED and decoded != raw:
                 yield "js-escape", Run(start, end, decoded, offsets)
         m = search(text, end)
+
+
+# Most tokens hold nothing but \xNN and \uNNNN escapes (Unicode tables,
+# escaped markup in bundles): Python's ``unicode_escape`` codec decodes those
+# in C exactly as JavaScript does, and their offset map is only needed when
+# a nested run is found inside (rare), so it is computed then, by
+# ``decode_js``. Anything else (other escapes, ``\u{...}``, a surrogate to
+# pair, a character beyond Latin-1) takes ``decode_js``.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain_decode(raw: str) -> str | None:
+    if raw.count("\\") != raw.count("\\x") + raw.count("\\u"):
+        return None  # a backslash that starts another escape (or ends the token)
+    try:
+        out = raw.encode("latin-1").decode("unicode_escape")
+    except (UnicodeError, ValueError):  # \u{...}, a short escape, a character past Latin-1
+        return None
+    if _SURROGATE.search(out):
+        return None
+    return out
+
+
+class _JSOffsets(_LazyOffsets):
+    """``decode_js(raw, base)``'s offset map, computed on first use."""
+
+    __slots__ = ("raw", "base", "n", "_map")
+
+    def __init__(self, raw: str, base: int, n: int) -> None:
+        self.raw, self.base, self.n, self._map = raw, base, n, None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _at(self, i: int) -> int:
+        if self._map is None:
+            self._map = decode_js(self.raw, self.base)[1]
+        return self._map[i]
