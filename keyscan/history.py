@@ -44,6 +44,11 @@ changed, renamed or moved.
 
 A blob git cannot read (missing or corrupt object) is listed in the report's
 ``errors``; the scan goes on without it.
+
+With KEYSCAN_HISTORY_INCREMENTAL=1 the first pass scans each version of a
+path only around what changed since the version before it (see "The
+incremental first pass" below): the same report, fewer bytes scanned, about
+the same CPU on git's repository, so it is off by default.
 """
 from __future__ import annotations
 
@@ -663,18 +668,21 @@ def with_lifecycle(f: Finding, lifecycle: dict) -> Finding:
 # several places leaves several small changed stretches. Then:
 #
 # * the core is each changed stretch (an empty one where text was only
-#   deleted) widened by REACH characters and at least CONTEXT_LINES lines
-#   each side; the rescanned window is the core widened by the same again;
-# * every rule's match, with its lookarounds, spans at most REACH characters
-#   across lines (``long_rules`` finds those that may span more; a blob where
-#   their keywords occur is scanned whole), so a match whose secret touches
-#   the core lies inside its window, which sees it as a scan of the whole
-#   blob would; a window's finding counts only when its secret touches the
-#   core (near the window's edge, a match could see less context);
+#   deleted) widened by the reach of the rules whose keywords may occur in
+#   the blob (those of the base, and those found in the changed text) and
+#   at least CONTEXT_LINES lines each side; the rescanned window is the core
+#   widened by the same again;
+# * a rule's match, with its lookarounds, spans at most its reach across
+#   lines (``rule_reaches`` measures it from the pattern; a blob where a
+#   rule reaching further than REACH may match is scanned whole), so a match
+#   whose secret touches the core lies inside its window, which sees it as a
+#   scan of the whole blob would; a window's finding counts only when its
+#   secret touches the core (near the window's edge, a match could see less
+#   context);
 # * a key of the base whose lines lie in an aligned (identical) stretch and
-#   do not touch the core is inherited, moved to its new line: the REACH
-#   characters around it are the same text as in the base, so the same
-#   match; and any match away from the core is such a key of the base.
+#   do not touch the core is inherited, moved to its new line: the text
+#   within its reach (its keyword included) is the base's, so the match is
+#   the same; and any match away from the core is such a key of the base.
 #
 # Anything unusual scans the blob whole: no base for the path (evicted or
 # never seen), a blob below SMALL_BLOB or above one read window, a window
@@ -682,7 +690,7 @@ def with_lifecycle(f: Finding, lifecycle: dict) -> Finding:
 # the blob.
 #
 # It is off unless KEYSCAN_HISTORY_INCREMENTAL=1: on git's repository it
-# scans 35-45 % fewer bytes but takes as much CPU (the engine now costs
+# scans 35-40 % fewer bytes but takes as much CPU (the engine now costs
 # little per byte; most of a blob's cost is fixed, and a third of the blobs
 # are below SMALL_BLOB), and its path-sharded workers balance worse (see
 # benchmarks/README.md). Reports are the same either way.
@@ -708,8 +716,8 @@ CONTEXT_LINES = 3
 # Each fragment costs the engine about 16 us whatever its size (prefilter
 # passes, decoders' set-up) and about 11 us per KB (git's repository at
 # v2.0.0, one core): windows closer than WINDOW_GAP are scanned as one. The
-# incremental steps cost about 60 us a blob (the keyword pass over the whole
-# blob, aligning, windowing): blobs below SMALL_BLOB are scanned whole.
+# incremental steps cost tens of us a blob (aligning, a keyword pass over
+# the changed text, windowing): blobs below SMALL_BLOB are scanned whole.
 WINDOW_GAP = 2 * 1024
 SMALL_BLOB = 8 * 1024
 # Scan whole when the windows would cover more than this share of the blob.
@@ -1128,10 +1136,10 @@ def _from_base(engine, base: _Base, data: bytes, sha: str, path: str):
     # The engine drops a generic match that overlaps a specific one: an
     # inherited generic key next to a rescanned specific one is settled by
     # a whole scan (rare).
-    generic = [spans[k] for k in range(inherited) if _is_generic(engine, items[k])]
+    generic = [spans[k] for k in range(inherited) if _is_generic(items[k])]
     if generic:
         for k in range(inherited, len(items)):
-            if not _is_generic(engine, items[k]) and any(a < spans[k][1] and spans[k][0] < b for a, b in generic):
+            if not _is_generic(items[k]) and any(a < spans[k][1] and spans[k][0] < b for a, b in generic):
                 return None
     return items, spans, rules, scanned
 
@@ -1156,6 +1164,6 @@ def _longest_keyword(engine) -> int:
     return known[1]
 
 
-def _is_generic(engine, item) -> bool:
+def _is_generic(item) -> bool:
     f = item.finding if isinstance(item, Suppressed) else item
     return f.key_class == "generic"
