@@ -65,6 +65,7 @@ from .findings import PUBLIC_EXPOSURES
 from .git import (
     NULL_SHA,
     BlobList,
+    CatFile,
     CommitChanges,
     Git,
     ObjectReadError,
@@ -208,12 +209,12 @@ def _read_error(blob) -> ScanError:
     return ScanError(where, "git", f"{what}{blob.error}; it was not scanned")
 
 
-def _scan_blobs(git: Git, engine, blobs: BlobList, stats: Stats, errors: list[ScanError], tick=None, orders: Sequence[int] | None = None, bases: "_Bases | None" = None) -> tuple[dict[str, _Hit], int]:
+def _scan_blobs(git: Git, engine, blobs: BlobList, stats: Stats, errors: list[ScanError], tick=None, orders: Sequence[int] | None = None, bases: "_Bases | None" = None, cat: CatFile | None = None) -> tuple[dict[str, _Hit], int]:
     """First pass over ``blobs``: which hold keys (or placeholders). With
     ``bases``, incremental (see "The incremental first pass" below)."""
     hits: dict[str, _Hit] = {}
     count = 0
-    for blob in read_blobs(git, blobs):
+    for blob in read_blobs(git, blobs, cat):
         if blob.error:
             errors.append(_read_error(blob))
             continue
@@ -252,6 +253,7 @@ PARALLEL_MIN_OBJECTS = 20_000  # objects in the repository before workers pay of
 PARALLEL_BATCH = 512  # blobs per task
 PARALLEL_PENDING = 3  # tasks waiting per worker
 _WORKER: tuple | None = None
+_CAT: CatFile | None = None  # a worker's cat-file (never the parent's: created after the fork)
 
 
 def _worker_init() -> None:
@@ -265,11 +267,14 @@ def _worker_init() -> None:
 
 def _scan_batch(items: list[tuple[int, bytes, bytes]]) -> tuple[dict[str, _Hit], Stats, list[ScanError], int]:
     """Scan (order, blob id, path) items; hits carry their order."""
+    global _CAT
     git, engine, bases = _WORKER  # type: ignore[misc]
+    if _CAT is None or _CAT.git is not git:
+        _CAT = CatFile(git)  # this worker's own, kept for all its batches
     stats = Stats()
     errors: list[ScanError] = []
     orders = [order for order, _, _ in items]
-    hits, count = _scan_blobs(git, engine, BlobList.of([(sha, path) for _, sha, path in items]), stats, errors, orders=orders, bases=bases)
+    hits, count = _scan_blobs(git, engine, BlobList.of([(sha, path) for _, sha, path in items]), stats, errors, orders=orders, bases=bases, cat=_CAT)
     return hits, stats, errors, count
 
 

@@ -256,3 +256,37 @@ def test_read_blobs_streams_in_order_and_reports_missing(tmp_path):
             out.append((blob.path, blob.stream.read()))
     assert out == [(b"a.txt", 10), (b"nowhere", "error"), (b"b.txt", b"b\n")]
     assert stat.S_ISDIR(os.stat(repo.path).st_mode)
+
+
+def test_one_cat_file_serves_batch_after_batch(tmp_path):
+    """A history worker reads every batch through one cat-file: the same
+    process answers the next batch, a missing object is reported without
+    losing it, and a reader stopped half way never leaves replies behind
+    for the next batch (a fresh process takes over)."""
+    repo = make_repo(tmp_path / "r")
+    repo.commit("files", {f"f{i}.txt": f"file {i}\n" * (i + 1) for i in range(6)})
+    info = kgit.open_repo(str(repo.path))
+    listing = repo.git("ls-tree", "HEAD").splitlines()
+    items = [(line.split()[2], line.split("\t")[1].encode()) for line in listing]
+    expected = {sha: repo.git("cat-file", "blob", sha).encode() for sha, _ in items}
+    cat = kgit.CatFile(info.git)
+
+    def read(batch):
+        return [(b.sha, b.error, b.stream.read() if b.stream is not None else None) for b in kgit.read_blobs(info.git, kgit.BlobList.of(batch), cat)]
+
+    first = read(items[:3])
+    pid = cat.proc.proc.pid
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    second = read([items[3], (missing, b"gone.txt"), items[4]])
+    assert cat.proc.proc.pid == pid  # the same process
+    assert [(sha, data) for sha, _, data in first] == [(sha, expected[sha]) for sha, _ in items[:3]]
+    assert second[0][2] == expected[items[3][0]] and second[2][2] == expected[items[4][0]]
+    assert second[1][0] == missing and "missing" in second[1][1]
+
+    blobs = kgit.read_blobs(info.git, kgit.BlobList.of(items), cat)
+    next(blobs)  # stop after the first reply: the rest are pending
+    blobs.close()
+    assert cat.proc is None
+    assert [data for _, _, data in read(items[5:])] == [expected[items[5][0]]]
+    assert cat.proc.proc.pid != pid
+    cat.close()
