@@ -464,9 +464,15 @@ def render_table(title: str, tools: list[Tool]) -> str:
 # --- the tools on each input ---------------------------------------------------
 
 
+# keyscan runs with its bytecode cached (written by the warm-up run), as an
+# installed package has it (pip compiles on install); without this, a machine
+# with PYTHONDONTWRITEBYTECODE set would compile every module on every run.
+BYTECODE: dict[str, str] = {}
+
+
 def keyscan(args: list[str], out: Path, name: str = "keyscan", env: dict | None = None, cwd: Path | None = None) -> Tool:
     cmd = [sys.executable, "-m", "keyscan", *args, "--format", "json", "--output", str(out)]
-    return Tool(name, cmd, cwd=cwd, env=env or {}, report=out)
+    return Tool(name, cmd, cwd=cwd, env={**BYTECODE, **(env or {})}, report=out)
 
 
 def dir_tools(bins: dict, target: Path, out: Path, *, detect_secrets: bool) -> list[Tool]:
@@ -633,6 +639,7 @@ def main() -> None:
     if work == checkout or checkout in work.parents:
         raise SystemExit("--work must be outside the checkout")
     work.mkdir(parents=True, exist_ok=True)
+    BYTECODE.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), PYTHONDONTWRITEBYTECODE="")
     out = work / "reports"
     out.mkdir(exist_ok=True)
     results: dict = {}
