@@ -722,28 +722,21 @@ class CommitChanges(NamedTuple):
 _LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%at%x00%s%x00"
 
 
-def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True) -> Iterator[CommitChanges]:
+def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True, jobs: int = 1) -> Iterator[CommitChanges]:
     """Commits reachable from ``revs`` with their changed files (raw diff
     against the first parent; merges included). With ``find_objects``, only
     commits that add or remove one of those blobs, found by id: no secret
-    is ever on the command line. Oldest first when ``reverse``."""
+    is ever on the command line. Oldest first when ``reverse``. With
+    ``find_objects`` and ``jobs`` > 1, the commits are diffed by ``jobs`` git
+    processes at once (``_log_changes_split``), with the same result."""
+    if find_objects and jobs > 1:
+        yield from _log_changes_split(git, revs, find_objects, reverse, jobs)
+        return
     args = [
         "log",
         *revs,
         "--topo-order",
-        "--root",
-        "--diff-merges=first-parent",
-        "--no-renames",
-        "--raw",
-        "--ignore-submodules=all",  # gitlinks are not content; and a .gitmodules with 'update = !cmd' makes --raw die
-        "--no-abbrev",
-        "-z",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-color",
-        "--no-mailmap",
-        "--no-relative",
-        "--encoding=UTF-8",
+        *_LOG_DIFF_ARGS,
         _LOG_FORMAT,
     ]
     if reverse:
@@ -757,6 +750,88 @@ def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = 
         code, msg = proc.finish()
     if code != 0:
         raise GitError(f"git log failed: {msg}")
+
+
+_LOG_DIFF_ARGS = (
+    "--root",
+    "--diff-merges=first-parent",
+    "--no-renames",
+    "--raw",
+    "--ignore-submodules=all",  # gitlinks are not content; and a .gitmodules with 'update = !cmd' makes --raw die
+    "--no-abbrev",
+    "-z",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-mailmap",
+    "--no-relative",
+    "--encoding=UTF-8",
+)
+
+# Below this many commits one git log is as quick as a split one.
+SPLIT_LOG_MIN_COMMITS = 5_000
+
+
+def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str], reverse: bool, jobs: int) -> Iterator[CommitChanges]:
+    """``log_changes`` with ``find_objects``, its work shared by ``jobs`` git
+    processes. Finding the commits that add or remove a blob means diffing
+    every commit against its first parent (4.8 s on git's 85,361 commits, on
+    one core while the other waits at the end of a history scan). The
+    commits, in the order one ``git log --topo-order`` gives them (``git
+    rev-list`` with the same ordering options), are cut into ``jobs``
+    consecutive parts; each part goes to ``git log --no-walk=unsorted
+    --stdin``, which shows exactly those commits, in that order, each
+    diffed as the single log would; the parts' outputs are read whole
+    (only matching commits are shown, so they are small) and joined in
+    order."""
+    order = ["rev-list", *revs, "--topo-order"]
+    if reverse:
+        order.append("--reverse")
+    commits = git.run(*order, "--").split()
+    if len(commits) < SPLIT_LOG_MIN_COMMITS:
+        yield from log_changes(git, revs, find_objects=find_objects, reverse=reverse)
+        return
+    size = -(-len(commits) // jobs)
+    parts = [commits[i:i + size] for i in range(0, len(commits), size)]
+    args = ["log", "--no-walk=unsorted", "--stdin", *_LOG_DIFF_ARGS, _LOG_FORMAT, *(f"--find-object={sha}" for sha in find_objects), "--"]
+    procs = [git.popen(*args, stdin=True) for _ in parts]
+    outputs: list[list[CommitChanges]] = [[] for _ in parts]
+    failures: list[str] = []
+
+    def run(i: int) -> None:
+        proc = procs[i]
+        feeder = threading.Thread(target=_write_all, args=(proc.stdin, b"".join(sha + b"\n" for sha in parts[i])), daemon=True)
+        feeder.start()
+        try:
+            outputs[i] = list(_parse_log(proc.stdout))
+        except (OSError, ValueError) as exc:
+            failures.append(str(exc))
+        feeder.join()
+        code, msg = proc.finish()
+        if code != 0:
+            failures.append(msg)
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"keyscan-log-{i}", daemon=True) for i in range(len(parts))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for proc in procs:
+            proc.kill()
+    if failures:
+        raise GitError(f"git log failed: {failures[0]}")
+    for part in outputs:
+        yield from part
+
+
+def _write_all(stdin: IO[bytes], data: bytes) -> None:
+    try:
+        stdin.write(data)
+        stdin.close()
+    except (OSError, ValueError):
+        pass  # git died; its exit code says why
 
 
 def _parse_log(fh: IO[bytes]) -> Iterator[CommitChanges]:

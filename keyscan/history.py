@@ -164,7 +164,7 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
             _drop_keys_before(git, engine, revs, blobs, hits, report)
     if hits:
         ticker.tick(stats.extra.get("blobs", 0), stats.bytes_scanned, "provenance", force=True)
-        _provenance(git, engine, revs, head, hits, report, bare=info.toplevel is None)
+        _provenance(git, engine, revs, head, hits, report, bare=info.toplevel is None, jobs=options.jobs)
     return finish(report, options.filters)
 
 
@@ -464,12 +464,12 @@ def _drop_keys_before(git: Git, engine, revs: list[str], blobs: BlobList, hits: 
             del hits[sha]
 
 
-def _events(git: Git, revs: list[str], hits: dict[str, _Hit]) -> dict[tuple[Key, bytes], list[_Event]]:
+def _events(git: Git, revs: list[str], hits: dict[str, _Hit], jobs: int = 1) -> dict[tuple[Key, bytes], list[_Event]]:
     """For each (key, path): the commits that added or removed it there."""
     commits: list[CommitChanges] = []
     shas = sorted(hits)
     for i in range(0, len(shas), FIND_OBJECT_BATCH):
-        commits.extend(log_changes(git, revs, find_objects=shas[i:i + FIND_OBJECT_BATCH]))
+        commits.extend(log_changes(git, revs, find_objects=shas[i:i + FIND_OBJECT_BATCH], jobs=jobs))
     if len(shas) > FIND_OBJECT_BATCH:
         # Several walks: merge them by date (each is in topological order).
         seen: dict[str, CommitChanges] = {}
@@ -509,10 +509,10 @@ def commit_info(c: CommitChanges) -> CommitInfo:
     return CommitInfo(c.sha, f"{c.author} <{c.email}>", date, c.subject)
 
 
-def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False) -> None:
+def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False, jobs: int = 1) -> None:
     """Introduction, removal and refs of each key found. In a bare
     repository (a server, or a mirror clone) every ref was pushed there."""
-    timeline = _events(git, revs, hits)
+    timeline = _events(git, revs, hits, jobs)
     paths = sorted({path for (_, path) in timeline} | {hit.path for hit in hits.values()})
     head_keys = _keys_at_head(git, engine, head, paths, hits, report.errors)
 

@@ -290,3 +290,33 @@ def test_one_cat_file_serves_batch_after_batch(tmp_path):
     assert [data for _, _, data in read(items[5:])] == [expected[items[5][0]]]
     assert cat.proc.proc.pid != pid
     cat.close()
+
+
+def test_split_log_finds_what_one_log_finds(tmp_path, monkeypatch):
+    """The provenance walk shared by several git processes (consecutive
+    parts of the commit order, each diffed by `git log --no-walk=unsorted
+    --stdin`) gives the commits, changes and order of one `git log`: on a
+    history with branches, merges, a root commit, deletions, and the same
+    blob added at two paths and re-added after removal."""
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=31)
+    repo.commit("root", {"a.txt": "plain\n"})
+    repo.commit("key", {"cfg/app.env": f"K={key}\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("copy", {"other/copy.env": f"K={key}\n", "b.txt": "side\n"})
+    repo.git("checkout", "-q", "main")
+    repo.git("rm", "-q", "cfg/app.env")
+    repo.git("commit", "-q", "-m", "remove")
+    for i in range(6):
+        repo.commit(f"work {i}", {f"w{i}.txt": f"{i}\n"})
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    repo.commit("back", {"cfg/app.env": f"K={key}\n"})
+    info = kgit.open_repo(str(repo.path))
+    blob = repo.git("rev-parse", "HEAD:cfg/app.env").strip()
+    other = repo.git("rev-parse", "HEAD:w3.txt").strip()
+    monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
+    for reverse in (True, False):
+        one = list(kgit.log_changes(info.git, ["--all"], find_objects=[blob, other], reverse=reverse))
+        assert len(one) >= 4
+        for jobs in (2, 3, 5):
+            assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob, other], reverse=reverse, jobs=jobs)) == one

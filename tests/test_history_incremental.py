@@ -63,10 +63,10 @@ def run(repo, engine, monkeypatch, *, full: bool, jobs: int = 1):
     first: dict = {}
     real = history._provenance
 
-    def spy(git, engine, revs, head, hits, report, bare=False):
+    def spy(git, engine, revs, head, hits, report, **kw):
         for sha, hit in hits.items():
             first[sha] = [_pos(i) for i in [*hit.findings, *hit.suppressed]]
-        return real(git, engine, revs, head, hits, report, bare=bare)
+        return real(git, engine, revs, head, hits, report, **kw)
 
     monkeypatch.setattr(history, "_provenance", spy)
     report = scan_history(str(repo.path), engine, HistoryOptions(jobs=jobs))
