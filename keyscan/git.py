@@ -778,9 +778,10 @@ def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str
     every commit against its first parent (4.8 s on git's 85,361 commits, on
     one core while the other waits at the end of a history scan). The
     commits, in the order one ``git log --topo-order`` gives them (``git
-    rev-list`` with the same ordering options), are cut into ``jobs``
-    consecutive parts; each part goes to ``git log --no-walk=unsorted
-    --stdin``, which shows exactly those commits, in that order, each
+    rev-list`` with the same ordering options), are cut into consecutive
+    parts, taken in turn by ``jobs`` processes at a time; each part goes to
+    ``git log --no-walk=unsorted --stdin``, which shows exactly those
+    commits, in that order, each
     diffed as the single log would; the parts' outputs are read whole
     (only matching commits are shown, so they are small) and joined in
     order."""
@@ -791,34 +792,49 @@ def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str
     if len(commits) < SPLIT_LOG_MIN_COMMITS:
         yield from log_changes(git, revs, find_objects=find_objects, reverse=reverse)
         return
-    size = -(-len(commits) // jobs)
+    # More parts than processes, taken in turn: later commits cost more to
+    # diff (git's newer half took 2.9 s, its older half 1.8 s).
+    count = min(len(commits), 4 * jobs)
+    size = -(-len(commits) // count)
     parts = [commits[i:i + size] for i in range(0, len(commits), size)]
     args = ["log", "--no-walk=unsorted", "--stdin", *_LOG_DIFF_ARGS, _LOG_FORMAT, *(f"--find-object={sha}" for sha in find_objects), "--"]
-    procs = [git.popen(*args, stdin=True) for _ in parts]
     outputs: list[list[CommitChanges]] = [[] for _ in parts]
     failures: list[str] = []
+    taken = iter(range(len(parts)))
+    lock = threading.Lock()
+    live: list[Process] = []
 
-    def run(i: int) -> None:
-        proc = procs[i]
-        feeder = threading.Thread(target=_write_all, args=(proc.stdin, b"".join(sha + b"\n" for sha in parts[i])), daemon=True)
-        feeder.start()
-        try:
-            outputs[i] = list(_parse_log(proc.stdout))
-        except (OSError, ValueError) as exc:
-            failures.append(str(exc))
-        feeder.join()
-        code, msg = proc.finish()
-        if code != 0:
-            failures.append(msg)
+    def run() -> None:
+        while not failures:
+            with lock:
+                i = next(taken, None)
+            if i is None:
+                return
+            try:
+                proc = git.popen(*args, stdin=True)
+            except GitError as exc:
+                failures.append(str(exc))
+                return
+            live.append(proc)
+            feeder = threading.Thread(target=_write_all, args=(proc.stdin, b"".join(sha + b"\n" for sha in parts[i])), daemon=True)
+            feeder.start()
+            try:
+                outputs[i] = list(_parse_log(proc.stdout))
+            except (OSError, ValueError) as exc:
+                failures.append(str(exc))
+            feeder.join()
+            code, msg = proc.finish()
+            if code != 0:
+                failures.append(msg)
 
-    threads = [threading.Thread(target=run, args=(i,), name=f"keyscan-log-{i}", daemon=True) for i in range(len(parts))]
+    threads = [threading.Thread(target=run, name=f"keyscan-log-{n}", daemon=True) for n in range(jobs)]
     try:
         for t in threads:
             t.start()
         for t in threads:
             t.join()
     finally:
-        for proc in procs:
+        for proc in live:
             proc.kill()
     if failures:
         raise GitError(f"git log failed: {failures[0]}")
