@@ -273,6 +273,8 @@ def _scan_batch(items: list[tuple[int, bytes, bytes]]) -> tuple[dict[str, _Hit],
     global _CAT
     git, engine, bases = _WORKER  # type: ignore[misc]
     if _CAT is None or _CAT.git is not git:
+        if _CAT is not None:
+            _CAT.close()  # another scan's
         _CAT = CatFile(git)  # this worker's own, kept for all its batches
     stats = Stats()
     errors: list[ScanError] = []
