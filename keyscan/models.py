@@ -123,6 +123,9 @@ class Suppressed(NamedTuple):
     reason: str  # "inline" | "baseline" | "config" | "placeholder"
     detail: str = ""
 
+    def sort_key(self) -> tuple:
+        return (self.finding.sort_key(), self.reason, self.detail)
+
 
 class ScanError(NamedTuple):
     """A problem that did not stop the scan but means it did not read everything."""
@@ -178,7 +181,7 @@ class Report:
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
-        self.suppressed.sort(key=lambda s: (s.finding.sort_key(), s.reason, s.detail))
+        self.suppressed.sort(key=Suppressed.sort_key)
         self.errors.sort()
         self.stats.skipped_paths.sort()
 
