@@ -79,22 +79,17 @@ class HyperscanPrefilter:
             flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs)
             # Cached on disk like stage 2: compiling costs ~10 ms of a
             # pre-commit run, loading well under one.
-            use_cache = os.environ.get("KEYSCAN_NO_CACHE") is None
             key = hashlib.sha256(f"keywords\0{getattr(hyperscan, '__version__', '?')}\0{flags[0]}\0".encode())
             for expr in exprs:
                 key.update(expr + b"\0")
-            digest = key.hexdigest()
-            cache = _cache_dir() / f"keywords-{digest[:24]}.hsdb"
-            cached = _load_db(cache, digest) if use_cache else None
-            if cached is not None:
-                db = cached[0]
-            else:
+
+            def compile_keywords():
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-                if use_cache:
-                    _save_db(cache, digest, db, [], set())
-            self._db = db
-            self._scratch = hyperscan.Scratch(db)
+                return db, [], set()
+
+            self._db = _cached_db("keywords", key.hexdigest(), compile_keywords)[0]
+            self._scratch = hyperscan.Scratch(self._db)
         self.patterns = PatternStage(patterns) if patterns is not None else None
 
     def select(self, data: bytes, text_of: Callable[[], str]) -> frozenset[int]:
@@ -186,7 +181,6 @@ class PatternStage:
         import hyperscan
 
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
-        use_cache = os.environ.get("KEYSCAN_NO_CACHE") is None
         # Keyed by the rules' regex sources and the translator's own code, so
         # a cache hit skips the translation too (Python's regex parser over
         # every rule cost 0.15 s a database, on every scan that built one).
@@ -194,24 +188,23 @@ class PatternStage:
         key.update(_translator_digest())
         for source in self._sources:
             key.update(source.encode("utf-8", "surrogatepass") + b"\0\1\0")
-        digest = key.hexdigest()
-        cache = _cache_dir() / f"superset-{digest[:24]}.hsdb"
-        cached = _load_db(cache, digest) if use_cache else None
-        if cached is not None:
-            db, self._ids, self._always = cached
-        else:
+
+        def translate_and_compile():
             self._translate()
             if not self._exprs:
-                self._failed = True
-                return
+                return None
             try:
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(expressions=self._exprs, ids=self._ids, elements=len(self._exprs), flags=[flags] * len(self._exprs))
             except Exception:  # a pattern Hyperscan rejects: keep stage 1 alone
-                self._failed = True
-                return
-            if use_cache:
-                _save_db(cache, digest, db, self._ids, self._always)
+                return None
+            return db, self._ids, self._always
+
+        built = _cached_db("superset", key.hexdigest(), translate_and_compile)
+        if built is None:
+            self._failed = True
+            return
+        db, self._ids, self._always = built
         self._db = db
         self._scratch = hyperscan.Scratch(db)
 
@@ -261,6 +254,21 @@ def _translator_digest() -> bytes:
         except OSError:  # no source beside the bytecode: never trust a cache
             _TRANSLATOR = os.urandom(32)
     return _TRANSLATOR
+
+
+def _cached_db(kind: str, digest: str, build):
+    """(database, rule ids of its patterns, rules without one) from the disk
+    cache under ``digest``, else from ``build()`` (None when it cannot be
+    built), saved for next time. KEYSCAN_NO_CACHE=1 skips the cache."""
+    if os.environ.get("KEYSCAN_NO_CACHE") is not None:
+        return build()
+    cache = _cache_dir() / f"{kind}-{digest[:24]}.hsdb"
+    built = _load_db(cache, digest)
+    if built is None:
+        built = build()
+        if built is not None:
+            _save_db(cache, digest, *built)
+    return built
 
 
 def _load_db(path: Path, digest: str):
