@@ -317,6 +317,12 @@ def decode_percent_run(run: str, base: int = 0) -> tuple[str, array]:
     index in ``run``."""
     if run.isascii():
         return _decode_percent_ascii(run, base)
+    return decode_percent_units(run, base)
+
+
+def decode_percent_units(run: str, base: int = 0) -> tuple[str, array]:
+    """``decode_percent_run`` one unit at a time (any text; the reference
+    the ASCII fast path is tested against)."""
     data = bytearray()
     origins: list[int] = []
     for m in _PCT_UNIT.finditer(run):

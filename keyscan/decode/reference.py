@@ -11,27 +11,24 @@ to the decoders.
 from __future__ import annotations
 
 import re
-from array import array
 from typing import Iterator
 
 from . import js as _js
+from . import _INLINE_MAP_MARK
 from .encodings import (
+    _NOT_HEX,
     MAX_TOKEN,
     MIN_DECODED,
+    MIN_HEX,
     PCT_TRIGGER,
     Run,
-    _HEX_DIGITS,
     _PCT_SEPARATORS,
     _PCT_TOKEN,
-    _PCT_UNIT,
     candidate_runs,
     decode_base64,
     decode_hex,
-    utf8_chars,
 )
-
-_NOT_HEX = str.maketrans("", "", _HEX_DIGITS)
-_INLINE_MAP_MARK = "sourceMappingURL=data:"
+from .encodings import decode_percent_units as decode_percent_run
 
 
 def token_bounds(text: str, pos: int, separators: str, token: re.Pattern) -> tuple[int, int]:
@@ -61,23 +58,6 @@ def js_runs(text: str) -> Iterator[tuple[str, Run]]:
             yield "js-escape", Run(start, end, decoded, offsets)
 
 
-def decode_percent_run(run: str, base: int = 0) -> tuple[str, array]:
-    """Percent-decoding one unit at a time."""
-    data = bytearray()
-    origins: list[int] = []
-    for m in _PCT_UNIT.finditer(run):
-        if m.group(1) is not None:
-            data.append(int(m.group(1), 16))
-            origins.append(base + m.start())
-        else:
-            for i, ch in enumerate(m.group(0)):
-                enc = ch.encode("utf-8", "surrogatepass")
-                data.extend(enc)
-                origins.extend([base + m.start() + i] * len(enc))
-    origins.append(base + len(run))
-    return utf8_chars(bytes(data), origins)
-
-
 def percent_runs(text: str) -> Iterator[tuple[str, Run]]:
     pos = 0
     while True:
@@ -103,7 +83,7 @@ def base64_and_hex(text: str) -> Iterator[tuple[str, Run]]:
             continue
         run = text[start:end]
         stripped = run[2:] if run[:2] in ("0x", "0X") else run
-        if len(stripped) >= 32 and not stripped.translate(_NOT_HEX):
+        if len(stripped) >= MIN_HEX and not stripped.translate(_NOT_HEX):
             decoded = decode_hex(text, start, end)
             if decoded is not None:
                 yield "hex", decoded
