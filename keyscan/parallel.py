@@ -4,8 +4,8 @@ The main process walks the tree and hands batches of files to worker
 processes; each worker scans its batch with its own Engine (inherited at
 fork, so nothing is compiled twice or pickled) and returns findings,
 suppressed findings, errors and stats. Output order does not depend on the
-workers: results are merged in walk order and every report is sorted at
-the end.
+workers: every report is sorted at the end, by a key that tells apart even
+the same key reached by two roads (``Finding.sort_key``).
 
 Small scans stay in one process: starting workers costs more than a
 pre-commit-sized scan.
@@ -159,12 +159,7 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(jobs, initializer=_worker_init)
     try:
-        # In walk order (imap, not imap_unordered): findings that sort alike
-        # (a key in a bundle and in the source maps that embed it) then
-        # come out in the same order as in one process, whichever worker
-        # finishes first. Workers do not wait for it: a batch done early
-        # waits in the parent.
-        for part in collect(pool, pool.imap(_scan_batch, _batches(all_entries()))):
+        for part in collect(pool, pool.imap_unordered(_scan_batch, _batches(all_entries()))):
             merge(report, part)
         pool.close()
         pool.join()

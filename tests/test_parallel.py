@@ -31,7 +31,7 @@ def test_findings_that_sort_alike_keep_the_serial_order(workdir, monkeypatch):
     """Two source maps embed the same original file holding a key: both
     findings have the same path, line, column, rule and fingerprint and
     differ only in the map they came through. Their order must be the
-    walk's, even when the worker with the first map finishes last."""
+    serial scan's, even when the worker with the first map finishes last."""
     import json
     import time
 
