@@ -8,8 +8,8 @@ in, zeroed by the kernel and unmapped again; on the bundles benchmark that
 was 0.7 of 4.4 s of CPU, as system time. Raising the mmap threshold (and
 the trim threshold with it) keeps those blocks in the heap for reuse:
 system time 0.74 -> 0.36 s, user time 3.6 -> 3.4 s, peak memory +10 MB
-(``benchmarks/README.md``, "Means"). The peak is not raised: freed memory is
-reused, not returned between files.
+(``benchmarks/README.md``, "Means"): freed blocks stay in the heap to be
+reused for the next file instead of going back to the system.
 """
 from __future__ import annotations
 

@@ -346,10 +346,9 @@ def history(repo: str | None, branches: tuple[str, ...], since: str | None, prog
     from .alloc import tune_for_large_scans
     from .engine import Engine
     from .history import HistoryOptions, scan_history
-
-    tune_for_large_scans()
     from .parallel import default_jobs
 
+    tune_for_large_scans()
     settings = resolve(opts, repo or ".")
     engine = Engine(settings.ruleset)
     show = progress if progress is not None else sys.stderr.isatty()
@@ -499,14 +498,14 @@ def audit(paths: tuple[str, ...], repos_file: str | None, cache_dir: str | None,
     from .audit import AuditOptions, ScanSpec
     from .audit import audit as run_audit
     from .audit import repos as repos_mod
-    from .audit.cache import default_dir
     from .alloc import tune_for_large_scans
+    from .audit.cache import default_dir
     from .audit.shard import select
     from .engine import Engine
     from .parallel import default_jobs
+    from .reporters.common import printable
 
     tune_for_large_scans()
-    from .reporters.common import printable
 
     if opts.get("no_redact"):
         raise KeyscanError("--no-redact: audit reports are built from a cache that never holds a secret; use keyscan history --no-redact on one repository")

@@ -41,7 +41,7 @@ def to_utf8(data: bytes) -> bytes:
     """Bytes in a form the engine scans: UTF-16/32 with a BOM re-encoded as
     UTF-8, a UTF-8 BOM dropped; anything else passed through unchanged (the
     engine decodes it leniently)."""
-    enc = sniff_encoding(data[:4]) if data and data[0] in _BOM_LEADS else None
+    enc = sniff_encoding(data[:4])
     if enc is None:
         return data
     if enc == "utf-8":
