@@ -239,3 +239,18 @@ def test_stdlib_backend_when_hyperscan_cannot_be_imported(monkeypatch):
     engine.warm()  # nothing to build, no error
     frag = Fragment.from_text(f"k={fake_immutable_secret(seed=12)}\n", "a.env")
     assert [f.rule_id for f in scan_fragment(engine, frag)[0]] == ["immutable.secret-key"]
+
+
+def test_no_cache_writes_no_database(tmp_path, monkeypatch):
+    """KEYSCAN_NO_CACHE=1: both Hyperscan databases are compiled in memory
+    and nothing is written; without it, both are cached."""
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("KEYSCAN_NO_CACHE", "1")
+    engine = Engine(RULES, prefilter="hyperscan")
+    engine.warm()
+    assert engine.prefilter.patterns.ready
+    assert not (tmp_path / "keyscan").exists() or not list((tmp_path / "keyscan").glob("*.hsdb"))
+    monkeypatch.delenv("KEYSCAN_NO_CACHE")
+    Engine(RULES, prefilter="hyperscan").warm()
+    assert {p.name.split("-")[0] for p in (tmp_path / "keyscan").glob("*.hsdb")} == {"keywords", "superset"}
