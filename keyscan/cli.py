@@ -295,6 +295,8 @@ def _progress_printer() -> Callable[[Any], None]:
         mb = p.bytes / 1e6
         if p.phase == "provenance":
             msg = f"keyscan: {p.blobs:,} blobs, {mb:,.1f} MB read; finding the commits that added the keys..."
+        elif p.phase == "listing":
+            msg = f"keyscan: listing the history: {p.blobs:,} objects so far..."
         else:
             msg = f"keyscan: {p.blobs:,} blobs, {mb:,.1f} MB, {mb / max(p.seconds, 1e-3):,.1f} MB/s"
         sys.stderr.write("\r\033[K" + msg)

@@ -320,3 +320,70 @@ def test_split_log_finds_what_one_log_finds(tmp_path, monkeypatch):
         assert len(one) >= 4
         for jobs in (2, 3, 5):
             assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob, other], reverse=reverse, jobs=jobs)) == one
+
+
+def test_split_log_and_refs_from_a_commit_graph_read_beforehand(tmp_path, monkeypatch):
+    """The commit graph read once in the background (`commit_graph`) gives
+    the split provenance walk and `refs_containing` exactly what they find
+    by running git themselves."""
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=32)
+    repo.commit("root", {"a.txt": "plain\n"})
+    repo.commit("key", {"cfg/app.env": f"K={key}\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side", {"b.txt": "side\n", "cfg/app.env": "K=none\n"})
+    repo.git("checkout", "-q", "main")
+    for i in range(4):
+        repo.commit(f"work {i}", {f"w{i}.txt": f"{i}\n"})
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    repo.git("tag", "v1", "HEAD~2")
+    info = kgit.open_repo(str(repo.path))
+    graph = kgit.commit_graph(info.git, ["--all"])
+    commits = repo.git("rev-list", "--all").split()
+    assert sorted(line.split()[0].decode() for line in graph) == sorted(commits)
+    blob = repo.git("rev-parse", "HEAD~1:cfg/app.env").strip()
+    monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
+    for reverse in (True, False):
+        own = list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], reverse=reverse, jobs=2))
+        assert len(own) >= 2
+        assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], reverse=reverse, jobs=2, graph=graph)) == own
+    own_refs = kgit.refs_containing(info.git, commits)
+    assert own_refs[repo.git("rev-parse", "HEAD~2").strip()] == ["refs/heads/main", "refs/tags/v1"]
+    assert kgit.refs_containing(info.git, commits, graph) == own_refs
+
+
+def _pack_order(repo) -> list[str]:
+    return repo.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered").split()
+
+
+def test_blobs_are_read_in_pack_order_missing_ones_last(tmp_path):
+    """`in_pack_order` is a permutation of the listing: packed blobs in the
+    pack's order (what cat-file's delta cache wants), then loose ones, then
+    the ones git does not have, in listing order."""
+    repo = make_repo(tmp_path / "r")
+    for i in range(6):
+        repo.commit(f"c{i}", {f"f{j}.txt": f"{i} {j}\n" * (20 + i) for j in range(4)})
+    repo.git("repack", "-a", "-d", "-q")
+    repo.commit("loose", {"new.txt": "loose\n"})
+    info = kgit.open_repo(str(repo.path))
+    listed = list(kgit.parse_listing(kgit.list_objects(info.git, ["--all"]).stdout, []))
+    ghost = b"1234567890abcdef1234567890abcdef12345678"
+    blobs = kgit.BlobList.of([listed[-1], (ghost, b"ghost.txt"), *listed[:-1]])
+    order = list(kgit.in_pack_order(info.git, blobs))
+    assert sorted(order) == list(range(len(blobs)))
+    assert order[-1] == 1 and blobs.sha(order[-1]) == ghost.decode()
+    rank = {sha: i for i, sha in enumerate(_pack_order(repo))}
+    shas = [blobs.sha(i) for i in order[:-1]]
+    assert shas == sorted(shas, key=rank.__getitem__) and shas != [blobs.sha(i) for i in range(len(blobs)) if i != 1]
+    loose = repo.git("rev-parse", "HEAD:new.txt").strip()
+    packed = set(repo.git("show-index", input=next((repo.path / ".git/objects/pack").glob("*.idx")).read_bytes()).split()[1::3])
+    assert loose not in packed and all(s in packed for s in shas if s != loose)
+
+
+def test_pack_order_falls_back_to_the_listing_when_git_fails(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "r")
+    repo.commit("a", {"a.txt": "a\n", "b.txt": "b\n"})
+    info = kgit.open_repo(str(repo.path))
+    blobs = kgit.BlobList.of(kgit.parse_listing(kgit.list_objects(info.git, ["--all"]).stdout, []))
+    monkeypatch.setattr(info.git, "_prefix", [*info.git._prefix, "--no-such-option"])
+    assert list(kgit.in_pack_order(info.git, blobs)) == [0, 1]

@@ -79,7 +79,7 @@ class Progress(NamedTuple):
     blobs: int
     bytes: int
     seconds: float
-    phase: str  # "blobs" | "provenance"
+    phase: str  # "listing" (blobs counts those listed) | "blobs" | "provenance"
 
 
 class Ticker:
