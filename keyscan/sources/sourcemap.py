@@ -27,7 +27,7 @@ from typing import Any, Iterator, NamedTuple
 
 from ..models import Fragment, ScanError, Stats
 from . import register_reader
-from .worktree import WINDOW, FileEntry, _windows, open_regular, read_fragments
+from .worktree import WINDOW, FileEntry, _windows, open_regular, open_sized, read_fragments
 
 MAX_MAP_BYTES = 64 * 1024 * 1024  # larger maps are scanned as text, not parsed
 MAX_SECTIONS = 10_000
@@ -441,7 +441,8 @@ class SourceMap:
         self.paths: list[str] = []
         self.contents: list[str | None] = []
         self.names: list[str] = []
-        self.mappings: Mappings | None = None
+        self._mappings: Mappings | None = None
+        self._mappings_text: str | None = None  # until a lookup needs the Mappings
         self.problems: list[str] = []
         version = raw.get("version")
         if version is not None and version != 3:
@@ -470,7 +471,16 @@ class SourceMap:
         mappings = raw.get("mappings", "")
         if not isinstance(mappings, str):
             raise SourceMapError("'mappings' is not a string")
-        self.mappings = Mappings(mappings, len(self.sources), len(self.names))
+        # Built on first use: a map scanned only for its sourcesContent (every
+        # .map file the walk meets) never looks anything up.
+        self._mappings_text = mappings
+
+    @property
+    def mappings(self) -> Mappings | None:
+        if self._mappings is None and self._mappings_text is not None:
+            self._mappings = Mappings(self._mappings_text, len(self.sources), len(self.names))
+            self._mappings_text = None
+        return self._mappings
 
     def _parse_sections(self, sections: Any, depth: int) -> None:
         if depth > 0:
@@ -498,8 +508,8 @@ class SourceMap:
 
     def all_problems(self) -> list[str]:
         out = list(self.problems)
-        if self.mappings is not None:
-            out += self.mappings.problems
+        if self._mappings is not None:  # none found before the first lookup
+            out += self._mappings.problems
         for _, _, sub in self.sections:
             out += sub.all_problems()
         return out
@@ -652,19 +662,29 @@ def read_map_file(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> It
     """A ``.map`` file: a source map's sources are scanned as the original
     files (origin ``sourcemap``); anything else is scanned as text."""
     try:
-        fd = open_regular(entry.path)
+        fd, size = open_sized(entry.path)
     except OSError as exc:
         stats.skip(entry.display, f"unreadable ({exc.strerror or exc})")
         return
-    with os.fdopen(fd, "rb") as fh:
-        head = fh.read(64)
-        size = os.fstat(fh.fileno()).st_size
-        if not looks_like_json_map(head):
-            yield from read_fragments(entry, stats)
-            return
-        if size > MAX_MAP_BYTES:
-            errors.append(ScanError(entry.display, "sourcemap", f"source map of {size >> 20} MiB is larger than {MAX_MAP_BYTES >> 20} MiB; scanned as plain text"))
-            yield from read_fragments(entry, stats, origin="sourcemap")
-            return
-        data = head + fh.read(MAX_MAP_BYTES)
+    try:
+        # One read of the whole map when it is small enough to be parsed
+        # (its size plus one byte, which tells the end; then on, if it grew,
+        # up to the 64 bytes of the head and MAX_MAP_BYTES more, as a
+        # buffered read of the head and then of the rest gave).
+        data = os.read(fd, size + 1 if size <= MAX_MAP_BYTES else 64)
+        if size <= MAX_MAP_BYTES and len(data) > size:
+            data += os.read(fd, 64 + MAX_MAP_BYTES - len(data))
+    except OSError as exc:
+        stats.skip(entry.display, f"unreadable ({exc.strerror or exc})")
+        return
+    finally:
+        os.close(fd)
+    if not looks_like_json_map(data[:64]):
+        yield from read_fragments(entry, stats)
+        return
+    if size > MAX_MAP_BYTES:
+        errors.append(ScanError(entry.display, "sourcemap", f"source map of {size >> 20} MiB is larger than {MAX_MAP_BYTES >> 20} MiB; scanned as plain text"))
+        yield from read_fragments(entry, stats, origin="sourcemap")
+        return
     yield from map_fragments(data, entry.display, stats, errors)
+
