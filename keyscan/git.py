@@ -528,7 +528,8 @@ def tagged_blobs(git: Git) -> list[tuple[bytes, bytes]]:
 
 def in_pack_order(git: Git, blobs: BlobList) -> Sequence[int]:
     """Indexes into ``blobs`` (a finished list) in the order their objects
-    sit in the repository's packs, for ``cat-file --batch`` to read.
+    sit in the repository's packs, for ``cat-file --batch`` to read, without
+    the trees the listing could not tell apart from blobs.
 
     A pack keeps each delta next to the base it is built on, so read in pack
     order every base is still in cat-file's delta-base cache when its deltas
@@ -539,19 +540,22 @@ def in_pack_order(git: Git, blobs: BlobList) -> Sequence[int]:
     (``CAT_FILE_CONFIG``) where listing order needs git's 96 MiB.
 
     The order comes from ``cat-file --batch-all-objects --unordered``, which
-    reads only pack indexes (0.2 s there). Objects it does not list (missing
-    ones, which cat-file will report) come last, in listing order; if it
-    fails, the listing order is kept."""
+    reads the pack indexes and each object's header (0.35 s of CPU there);
+    the header's type drops the listed trees (a tree that only lost entries
+    has no new entries after it in the listing: 40,459 of them there, 782 MB
+    that cat-file would send only to be skipped). Objects it does not list
+    (missing ones, which cat-file will report) come last, in listing order;
+    if it fails, the listing order is kept."""
     listed = range(len(blobs))
     if len(blobs) < 2:
         return listed
     where = {blobs.sha(i).encode(): i for i in listed}
     order = array("I")
-    proc = git.popen("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered")
+    proc = git.popen("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered", config=CAT_FILE_CONFIG)
     try:
         for line in proc.stdout:
             i = where.pop(line[:40], None)
-            if i is not None:
+            if i is not None and line[41:45] == b"blob":
                 order.append(i)
     except (OSError, ValueError):
         proc.kill()

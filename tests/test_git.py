@@ -357,20 +357,26 @@ def _pack_order(repo) -> list[str]:
 
 
 def test_blobs_are_read_in_pack_order_missing_ones_last(tmp_path):
-    """`in_pack_order` is a permutation of the listing: packed blobs in the
-    pack's order (what cat-file's delta cache wants), then loose ones, then
-    the ones git does not have, in listing order."""
+    """`in_pack_order` orders the listing's blobs as the pack holds them
+    (what cat-file's delta cache wants), then loose ones, then the ones git
+    does not have, in listing order; the trees the listing could not tell
+    from blobs (an older folder whose files all come again in a newer one)
+    are left out."""
     repo = make_repo(tmp_path / "r")
     for i in range(6):
-        repo.commit(f"c{i}", {f"f{j}.txt": f"{i} {j}\n" * (20 + i) for j in range(4)})
+        repo.commit(f"c{i}", {f"sub/f{j}.txt": f"{i} {j}\n" * (20 + i) for j in range(4)})
+    repo.commit("one more file", {"sub/extra.txt": "extra\n"})
     repo.git("repack", "-a", "-d", "-q")
     repo.commit("loose", {"new.txt": "loose\n"})
     info = kgit.open_repo(str(repo.path))
     listed = list(kgit.parse_listing(kgit.list_objects(info.git, ["--all"]).stdout, []))
+    tree = repo.git("rev-parse", "HEAD~2:sub").strip().encode()  # its files are all in the newer sub/
+    assert tree in [sha for sha, _ in listed]  # the listing alone cannot tell
     ghost = b"1234567890abcdef1234567890abcdef12345678"
     blobs = kgit.BlobList.of([listed[-1], (ghost, b"ghost.txt"), *listed[:-1]])
     order = list(kgit.in_pack_order(info.git, blobs))
-    assert sorted(order) == list(range(len(blobs)))
+    kept = [i for i in range(len(blobs)) if blobs.sha(i).encode() != tree]
+    assert sorted(order) == kept and len(kept) == len(blobs) - 1
     assert order[-1] == 1 and blobs.sha(order[-1]) == ghost.decode()
     rank = {sha: i for i, sha in enumerate(_pack_order(repo))}
     shas = [blobs.sha(i) for i in order[:-1]]
