@@ -1,5 +1,8 @@
-"""display_path's fast path gives what os.path.relpath gives."""
+"""Fast paths give what the straightforward ways give: display_path against
+os.path.relpath, the walk's display prefixes, bundle and map reading."""
 import os
+
+import pytest
 
 from keyscan.sources.worktree import display_path
 
@@ -203,3 +206,175 @@ def test_sniffing_fast_paths_match_the_plain_rules():
         plain = next((name for bom, name in text._BOMS if head.startswith(bom)), None)
         assert text.sniff_encoding(head) == plain, head[:8]
         assert text.looks_binary(head) == (plain in (None, "utf-8") and b"\0" in head[:text.SNIFF]), head[:8]
+
+
+# --- bundles: looks_built by blocks, read_bundle and read_map_file in memory ---
+
+
+def _looks_built_by_lines(head: bytes) -> bool:
+    start = 0
+    while start < len(head):
+        nl = head.find(b"\n", start)
+        end = len(head) if nl == -1 else nl
+        if end - start >= 1000:
+            return True
+        if nl == -1:
+            break
+        start = nl + 1
+    return False
+
+
+def test_looks_built_matches_the_line_by_line_check():
+    import random
+
+    from keyscan.sources import bundles
+
+    rng = random.Random(7)
+    heads = [b"", b"\n", b"x" * 999, b"x" * 1000, b"x" * 999 + b"\n", b"\n" * 3000, b"\n" + b"x" * 1000 + b"\n"]
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(0, 40)):
+            n = rng.choice([0, 1, 20, 80, 499, 500, 501, 998, 999, 1000, 1001, 1499, 1500, 2500, rng.randint(0, 3000)])
+            parts.append(b"y" * n)
+        head = b"\n".join(parts)
+        if rng.random() < 0.3:
+            head = head[: rng.randint(0, len(head))]
+        heads.append(head[:65536])
+    for head in heads:
+        assert bundles.looks_built(head, "src/x.js") == _looks_built_by_lines(head), [len(p) for p in head.split(b"\n")]
+    assert bundles.looks_built(b"short", "dist/x.js")  # a build folder decides alone
+
+
+def _frag_view(frags):
+    out = []
+    for f in frags:
+        meta = {k: v for k, v in f.meta.items() if k != "original_of"}
+        orig = f.meta.get("original_of")
+        looked = [orig(i) for i in range(0, len(f.text), max(1, len(f.text) // 7))] if orig else None
+        out.append((f.path, f.origin, f.line, f.column, f.data, meta, looked))
+    return out
+
+
+def _bundle_tree(root):
+    import base64
+    import json
+
+    from keyscan.sources.sourcemap import encode_vlq
+
+    src = "const k = 'abc';\nexport function f() { return process.env.API_KEY; }\n"
+    mappings = ";".join(encode_vlq([0, 0, i, 0]) for i in range(3))
+    smap = {"version": 3, "sources": ["../src/a.ts"], "sourcesContent": [src], "names": [], "mappings": mappings}
+    dist = root / "dist"
+    dist.mkdir(parents=True)
+    code = "var k='abc';\nfunction f(){return 'zz';}\n"
+    (dist / "app.js").write_text(code + "//# sourceMappingURL=app.js.map\n")
+    (dist / "app.js.map").write_text(json.dumps(smap))
+    inline = base64.b64encode(json.dumps(smap).encode()).decode()
+    (dist / "inline.js").write_text(code + f"//# sourceMappingURL=data:application/json;base64,{inline}\n")
+    (root / "plain.js").write_text("const x = 1;\n" * 50)
+    (root / "long.js").write_text("x" * 1500 + "\n")
+    (root / "empty.js").write_text("")
+    (root / "bin.js").write_bytes(b"\0\1\2" * 100)
+    (root / "bom.js").write_bytes("\ufeffconst y = 2;\n".encode("utf-16-le"))
+    (dist / "missing.js").write_text(code + "//# sourceMappingURL=nowhere.js.map\n")
+    (dist / "bad.js.map").write_text("{not json")
+    (dist / "bad.js").write_text(code + "//# sourceMappingURL=bad.js.map\n")
+    (root / "linker.map").write_text("Memory map of the linker\n0x0000 main\n")
+    (root / "bom.map").write_bytes(b"\xef\xbb\xbf" + json.dumps(smap).encode())
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_read_bundle_in_memory_gives_what_the_file_stream_gave(tmp_path, monkeypatch):
+    from keyscan.models import Stats
+    from keyscan.sources import bundles
+    from keyscan.sources.worktree import FileEntry
+
+    monkeypatch.chdir(tmp_path)
+    for path in _bundle_tree(tmp_path / "t"):
+        if path.suffix != ".js":
+            continue
+        entry = FileEntry(str(path), str(path.relative_to(tmp_path)), size=path.stat().st_size)
+        s1, e1 = Stats(), []
+        fast = _frag_view(bundles.read_bundle(entry, s1, e1))
+        s2, e2 = Stats(), []
+        with open(path, "rb") as fh:  # the way read_bundle read before: through a buffered file
+            slow = _frag_view(bundles.bundle_fragments(fh, path.stat().st_size, entry.display, s2, e2, bundles.disk_resolver(entry)))
+        assert fast == slow, path
+        assert (s1, e1) == (s2, e2), path
+
+
+def test_read_bundle_larger_than_a_window_and_grown_files(tmp_path, monkeypatch):
+    from keyscan.models import Stats
+    from keyscan.sources import bundles, worktree
+    from keyscan.sources.worktree import FileEntry
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "big.js"
+    path.write_text("let a = 1;\n" * 3000 + "//# sourceMappingURL=big.js.map\n")
+    entry = FileEntry(str(path), "big.js")
+    views = []
+    for window in (1 << 20, 4096):  # read whole, then through the stream (the file is past the window)
+        monkeypatch.setattr(bundles, "WINDOW", window)
+        stats, errors = Stats(), []
+        views.append((_frag_view(bundles.read_bundle(entry, stats, errors)), stats, errors))
+    assert views[0] == views[1] and views[0][1].files_scanned == 1
+    # The size changed since the fstat: the file is read through the stream.
+    real = worktree.open_sized
+
+    def grown(p):
+        fd, size = real(p)
+        return fd, size - 10
+
+    monkeypatch.setattr(bundles, "WINDOW", 1 << 20)
+    monkeypatch.setattr(bundles, "open_sized", grown)
+    frags = list(bundles.read_bundle(entry, Stats(), []))
+    assert b"".join(f.data for f in frags) == path.read_bytes()
+
+
+def test_read_map_file_gives_what_the_buffered_reads_gave(tmp_path, monkeypatch):
+    from keyscan.models import Stats
+    from keyscan.sources import sourcemap
+    from keyscan.sources.worktree import FileEntry, read_fragments
+
+    monkeypatch.chdir(tmp_path)
+    paths = [p for p in _bundle_tree(tmp_path / "t") if p.suffix == ".map"]
+    assert len(paths) == 4
+
+    def slow(entry, stats, errors):
+        with open(entry.path, "rb") as fh:
+            head = fh.read(64)
+            size = os.fstat(fh.fileno()).st_size
+            if not sourcemap.looks_like_json_map(head):
+                yield from read_fragments(entry, stats)
+                return
+            if size > sourcemap.MAX_MAP_BYTES:
+                errors.append(sourcemap.ScanError(entry.display, "sourcemap", f"source map of {size >> 20} MiB is larger than {sourcemap.MAX_MAP_BYTES >> 20} MiB; scanned as plain text"))
+                yield from read_fragments(entry, stats, origin="sourcemap")
+                return
+            data = head + fh.read(sourcemap.MAX_MAP_BYTES)
+        yield from sourcemap.map_fragments(data, entry.display, stats, errors)
+
+    for cap in (sourcemap.MAX_MAP_BYTES, 100):  # 100: every map is too large to parse
+        monkeypatch.setattr(sourcemap, "MAX_MAP_BYTES", cap)
+        for path in paths:
+            entry = FileEntry(str(path), str(path.relative_to(tmp_path)))
+            s1, e1, s2, e2 = Stats(), [], Stats(), []
+            assert _frag_view(sourcemap.read_map_file(entry, s1, e1)) == _frag_view(slow(entry, s2, e2)), (cap, path)
+            assert (s1, e1) == (s2, e2), (cap, path)
+
+
+def test_sourcemap_mappings_built_on_first_lookup():
+    import json
+
+    from keyscan.sources import sourcemap
+
+    raw = {"version": 3, "sources": ["a.ts"], "names": [], "mappings": "AAAA;AACA,ZZZZZZZZ;AAAA"}
+    smap = sourcemap.parse(json.dumps(raw), "m.js.map")
+    assert smap._mappings is None and smap.all_problems() == []
+    assert smap.lookup(0, 0) is not None and smap._mappings is not None
+    smap.lookup(2, 0)
+    eager = sourcemap.Mappings(raw["mappings"], 1, 0)
+    eager.lookup(2, 0)
+    assert smap.all_problems() == eager.problems != []
+    with pytest.raises(sourcemap.SourceMapError):
+        sourcemap.parse(json.dumps(dict(raw, mappings=5)), "m.js.map")
