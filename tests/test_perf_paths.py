@@ -378,3 +378,24 @@ def test_sourcemap_mappings_built_on_first_lookup():
     assert smap.all_problems() == eager.problems != []
     with pytest.raises(sourcemap.SourceMapError):
         sourcemap.parse(json.dumps(dict(raw, mappings=5)), "m.js.map")
+
+
+def test_reader_for_by_extension_matches_every_suffix_compared():
+    from keyscan import sources
+
+    sources._load_readers()
+
+    def slow(path):
+        lowered = path.lower()
+        for suffixes, fn in sources.READERS:
+            if lowered.endswith(suffixes):
+                return fn
+        return sources.plain_reader
+
+    names = ["a.py", "A.JS", "x.tar.gz", "x.TGZ", "y.gz", "pkg.whl", "m.js.map", "m.map", "b.mjs", "c.cjs", "Build/w.data",
+             "w.wasm", "noext", ".gz", "gz", "dir.tar/file", "a.b.c.unitypackage", "x.tar.bz2", "x.bz2", "x.tar.xz",
+             "a.", "", ".", "weird.Tar.Gz", "dist/app.js.gz", "x.unityweb", "f.zip!inner.js", "f.br"]
+    names += [n + s for n in ("a", "a.b", "dir/x") for suffixes, _ in sources.READERS for s in suffixes]
+    for name in names:
+        assert sources.reader_for(name) is slow(name), name
+    assert sources._BY_EXT and sources._BY_EXT_SIZE[0] == len(sources.READERS)
