@@ -1,0 +1,142 @@
+"""The base64/hex finder's single-byte rejections (a bad first or second
+lead in a run under 42 characters, a hex run's first and last character) and
+the percent finder's windowed trigger search give exactly the runs of the
+straightforward decoders in keyscan/decode/reference.py, at the lengths and
+positions where the shortcuts switch on and off."""
+import base64
+import binascii
+import random
+import string
+
+import keyscan.decode as decode
+from keyscan.decode import encodings as enc
+from keyscan.decode import reference
+
+PRINTABLE = (string.ascii_letters + string.digits + " ,.:;_-+/=!?").encode()
+
+
+def _flat(runs):
+    return [(kind, r.start, r.end, r.text, list(r.offsets)) for kind, r in runs]
+
+
+def _same_b64_runs(text: str) -> list:
+    fast = _flat(enc.base64_and_hex(text, decode._skip_inline_map(text)))
+    want = _flat(reference.base64_and_hex(text))
+    assert fast == want, text[:120]
+    return fast
+
+
+def _plain(rnd: random.Random, groups: int, bad: set[int]) -> bytes:
+    """``groups`` 3-byte groups of printable text; the groups in ``bad``
+    start with a newline, whose base64 lead ('C') is no text lead though the
+    text stays printable."""
+    out = bytearray()
+    for g in range(groups):
+        out.append(ord("\n") if g in bad else rnd.choice(PRINTABLE))
+        out.extend(rnd.choice(PRINTABLE) for _ in range(2))
+    return bytes(out)
+
+
+def _run_of(rnd: random.Random, n: int, bad: set[int]) -> str:
+    """A base64 run of exactly ``n`` characters (no padding) whose leads are
+    good except the groups in ``bad``. A 4k+1 run gets one extra character,
+    which decode_base64 drops."""
+    groups = (n + 3) // 4
+    run = base64.b64encode(_plain(rnd, groups, bad)).decode()
+    if n % 4 == 1:
+        return run[:n - 1] + rnd.choice("AQgw")
+    return run[:n]
+
+
+def test_one_bad_lead_starts_at_42_characters():
+    # The shortcut may reject on one bad lead only below the first length
+    # whose lead test tolerates one.
+    allowed = 1 - enc.PRINTABLE_SHARE
+    tolerant = [n for n in range(enc.MIN_B64, 200) if len(range(0, n - (n % 4 == 1), 4)) * allowed >= 1]
+    assert tolerant[0] == enc._ONE_BAD_LEAD == 42
+    assert all(enc._IS_LEAD[c] == (chr(c) in enc._B64_TEXT_LEADS) for c in range(256))
+    assert all(enc._IS_HEX[c] == (chr(c) in enc._HEX_DIGITS) for c in range(256))
+
+
+def test_runs_around_the_bad_lead_bound_give_the_same_runs():
+    rnd = random.Random(4242)
+    found = {}
+    for n in range(enc.MIN_B64 - 1, 60):
+        groups = (n + 3) // 4
+        for bad in (set(), {0}, {1}, {2}, {groups - 1}, {0, 1}, {0, 5}):
+            run = _run_of(rnd, n, {g for g in bad if g < groups})
+            for text in (run, f" {run} ", f"k='{run}=='", f"é{run}✓", run.replace("+", "-").replace("/", "_"), f"x {run}=\n{run}"):
+                found[(n, tuple(sorted(bad)), text == run)] = len(_same_b64_runs(text))
+    # The shortcut's edges: with a bad first or second lead a 41-character
+    # run is not base64, a 42-character one is.
+    for lead in (0, 1):
+        assert found[(41, (lead,), True)] == 0
+        assert found[(42, (lead,), True)] == 1
+        assert found[(44, (lead,), True)] == 1
+    assert found[(30, (), True)] == 1 and found[(30, (2,), True)] == 0
+    assert sum(found.values()) > 300
+
+
+def test_hex_runs_at_their_shortcut_edges_give_the_same_runs():
+    rnd = random.Random(16)
+    found = 0
+    for size in (15, 16, 17, 20, 31):
+        digits = binascii.hexlify(bytes(rnd.choice(PRINTABLE) for _ in range(size))).decode()
+        for text in (digits, digits.upper(), "0x" + digits, "0X" + digits, "g" + digits, digits + "z", digits + "=",
+                     "_" + digits + "_", "é" + digits + "é", "0x" + digits[:-1] + "g", digits[:1] + "G" + digits[2:]):
+            found += len(_same_b64_runs(text))
+            found += len(_same_b64_runs(f"a = [{text}, {text}];"))
+    assert found > 40
+
+
+def test_runs_of_random_run_characters_give_the_same_runs():
+    # Identifiers, paths and base64 of anything: the population the
+    # shortcuts are for, with every lead pattern.
+    rnd = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "+/_-"
+    leads = enc._B64_TEXT_LEADS
+    for _ in range(3000):
+        n = rnd.randint(enc.MIN_B64, 70)
+        chars = [rnd.choice(alphabet) for _ in range(n)]
+        for i in range(0, n, 4):  # mostly good leads, so some runs pass
+            if rnd.random() < 0.9:
+                chars[i] = rnd.choice(leads)
+        run = "".join(chars)
+        _same_b64_runs(rnd.choice(["", " ", "é", "0x"]) + run + rnd.choice(["", "=", "==", "===", " ", "✓"]))
+
+
+def test_long_runs_give_the_same_runs():
+    rnd = random.Random(9)
+    big = base64.b64encode(_plain(rnd, enc.MAX_RUN // 4 + 10, {0, 1})).decode()
+    assert _same_b64_runs("x " + big + " y")  # longer than MAX_RUN: no lead test
+    assert _same_b64_runs(base64.b64encode(_plain(rnd, 4000, set(range(0, 4000, 11)))).decode())
+
+
+# --- percent triggers in windows ----------------------------------------------------
+
+
+def _same_percent_runs(text: str) -> list:
+    fast = _flat(enc.percent_runs(text))
+    assert fast == _flat(reference.percent_runs(text)), text[:120]
+    return fast
+
+
+def test_percent_triggers_around_the_window_edge():
+    window = enc._PCT_WINDOW
+    found = 0
+    for filler in ("x", "%", "%z", "é", "✓%", "\U0001f600"):
+        for gap in range(window - 6, window + 6):
+            lead = (filler * gap)[:gap]
+            for tail in ("%41%42%43%44%45", "p%40ssw0rd123", "%4", "%"):
+                text = "%s" + lead + tail
+                found += len(_same_percent_runs(text))
+                found += len(_same_percent_runs("a " + text + " b"))
+    assert found > 100
+
+
+def test_text_dense_with_percent_signs():
+    rnd = random.Random(5)
+    for _ in range(200):
+        text = "".join(rnd.choice(["%", "%%", "%s", "%02x", "%4", "%41", "%e2%9c%93", "a", " ", "&", "é"]) for _ in range(rnd.randint(1, 400)))
+        _same_percent_runs(text)
+    assert _same_percent_runs("%" * 5000 + "%41bcdefgh" + "%" * 5000)
