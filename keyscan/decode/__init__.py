@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Iterator, NamedTuple
 
-from .encodings import Composed, base64_and_hex, percent_runs
+from .encodings import MIN_B64, Composed, base64_and_hex, percent_runs
 from .js import js_runs
 
 MAX_DEPTH = 3
@@ -57,13 +57,28 @@ def _skip_inline_map(text: str):
 
 
 def _runs(text: str):
-    yield from js_runs(text)
-    yield from percent_runs(text)
-    yield from base64_and_hex(text, _skip_inline_map(text))
+    # Each decoder's trigger needs a character that ``in`` finds at C speed
+    # (a backslash, a '%') or a length: a text without it is not searched.
+    if "\\" in text:
+        yield from js_runs(text)
+    if "%" in text:
+        yield from percent_runs(text)
+    if len(text) >= MIN_B64:
+        yield from base64_and_hex(text, _skip_inline_map(text))
+
+
+def _may_hold_runs(text: str) -> bool:
+    """False when ``_runs(text)`` is sure to yield nothing: no backslash (a
+    JS escape starts with one), no '%' and too short for a base64 or hex
+    run. Most decoded texts are a short word (a \\u-escaped translation)."""
+    return len(text) >= MIN_B64 or "\\" in text or "%" in text
 
 
 if os.environ.get("KEYSCAN_DECODE") == "reference":  # the yardstick (reference.py)
     from .reference import runs as _runs  # noqa: F811
+
+    def _may_hold_runs(text: str) -> bool:  # noqa: F811
+        return True
 
 
 class _Budget:
@@ -102,4 +117,5 @@ def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Bud
             start, end = outer[run.start], outer[run.end]
             offsets = Composed(outer, run.offsets)
         yield Decoded(run.text, chain, start, end, offsets)
-        yield from _variants(run.text, chain, offsets, depth - 1, budget)
+        if depth > 1 and _may_hold_runs(run.text):
+            yield from _variants(run.text, chain, offsets, depth - 1, budget)
