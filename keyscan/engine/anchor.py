@@ -48,13 +48,48 @@ class Anchors:
         self._heads[rule.id] = head
         return head
 
-    def finditer(self, rule, text: str, timeout: float):
-        """Matches of ``rule.pattern`` in ``text``, as ``finditer`` finds them."""
-        if not any(ch in text for ch in _FOLDS_TO_ASCII):
+    def finditer(self, rule, text: str, timeout: float, view: "TextView | None" = None):
+        """Matches of ``rule.pattern`` in ``text``, as ``finditer`` finds them.
+        ``view`` carries what every rule run on this text shares (the
+        reversed shadow); one is made when not given."""
+        if view is None:
+            view = TextView(text)
+        if not view.folds:
             head = self.head(rule)
             if head is not None:
-                return head.matches(rule.pattern, text, timeout)
+                return head.matches(rule.pattern, text, view.backwards(), timeout)
         return rule.pattern.finditer(text, timeout=timeout)
+
+
+class TextView:
+    """One text as anchored matching sees it, computed at most once for all
+    the rules run on it: whether it holds İ, ſ or K (then no anchors), and
+    its ASCII shadow reversed. ``shadow`` may be given when known (the
+    fragment's bytes, when they are ASCII and ``text`` is their decoding)."""
+
+    __slots__ = ("text", "_shadow", "_backwards", "_folds")
+
+    def __init__(self, text: str, shadow: bytes | None = None) -> None:
+        self.text = text
+        self._shadow = shadow
+        self._backwards: bytearray | None = None
+        self._folds: bool | None = None
+
+    @property
+    def folds(self) -> bool:
+        if self._folds is None:
+            # str.isascii() is O(1) in CPython: no scan for most texts.
+            self._folds = not self.text.isascii() and any(ch in self.text for ch in _FOLDS_TO_ASCII)
+        return self._folds
+
+    def backwards(self) -> bytearray:
+        if self._backwards is None:
+            shadow = self._shadow if self._shadow is not None else self.text.encode("ascii", "replace")
+            # bytearray.reverse() is twice as fast as bytes[::-1].
+            self._backwards = bytearray(shadow)
+            self._backwards.reverse()
+            self._shadow = None
+        return self._backwards
 
 
 class _Head:
@@ -65,9 +100,9 @@ class _Head:
         self.db.compile(expressions=[expr], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_PREFILTER])
         self.scratch = hyperscan.Scratch(self.db)
 
-    def matches(self, pattern, text: str, timeout: float) -> Iterator:
+    def matches(self, pattern, text: str, backwards: bytes | bytearray, timeout: float) -> Iterator:
+        """``backwards``: the shadow of ``text``, reversed (``TextView``)."""
         ends: list[int] = []
-        backwards = text.encode("ascii", "replace")[::-1]  # the shadow, reversed
         self.db.scan(backwards, match_event_handler=_collect_end, context=ends, scratch=self.scratch)
         size = len(backwards)
         return self._walk(pattern, text, sorted({size - e for e in ends}), timeout)

@@ -18,7 +18,7 @@ from .validators import VALIDATORS
 TIMEOUT_BASE = 2.0
 TIMEOUT_PER_MB = 1.0
 # Texts this long get anchored matching (anchor.py) once stage 2 is built.
-ANCHOR_MIN_TEXT = 8 * 1024
+ANCHOR_MIN_TEXT = 512
 # Matches (findings and placeholders) one fragment may yield. A file of
 # nothing but keys costs about 10 KB of memory per finding, and its report
 # more: past this the rest is not listed, and the report says so.
@@ -127,22 +127,28 @@ class Engine:
         else:
             self._run_rules(rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout)
 
-    def _finditer(self, rule, text: str, timeout: float):
+    def _view(self, fragment, text: str):
+        """The anchor.TextView of ``text`` when it gets anchored matching
+        (long enough, stage 2 built), else None. The fragment's bytes are
+        the shadow when ``text`` is their decoding and all ASCII."""
         if len(text) < ANCHOR_MIN_TEXT:
-            return rule.pattern.finditer(text, timeout=timeout)
+            return None
+        from .anchor import Anchors, TextView
+
         if self._anchors is None:
             stage = getattr(self.prefilter, "patterns", None)
             if stage is None or not stage.ready:
-                return rule.pattern.finditer(text, timeout=timeout)
-            from .anchor import Anchors
-
+                return None
             self._anchors = Anchors()
-        return self._anchors.finditer(rule, text, timeout)
+        known = fragment.__dict__.get("text") is text and text.isascii()
+        return TextView(text, fragment.data if known else None)
 
     def _run_rules(self, rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout) -> None:
+        view = self._view(fragment, text)
         for rule in rules:
             try:
-                for m in self._finditer(rule, text, timeout):
+                found = rule.pattern.finditer(text, timeout=timeout) if view is None else self._anchors.finditer(rule, text, timeout, view)
+                for m in found:
                     secret = m.group("secret")
                     if not secret:
                         continue

@@ -73,7 +73,10 @@ class HyperscanPrefilter:
             for kw in keywords:
                 literals.setdefault(kw.lower().encode("utf-8"), []).append(index)
         self._rules_of = [tuple(v) for v in literals.values()]
+        # See select: keywords that can be looked for in the shadow.
+        self._shadow_keywords = all(k.isascii() and b"?" not in k for k in literals)
         self._db = None
+        exprs: list[bytes] = []
         if literals:
             exprs = [_hs_escape(k) for k in literals]
             flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs)
@@ -90,15 +93,44 @@ class HyperscanPrefilter:
 
             self._db = _cached_db("keywords", key.hexdigest(), compile_keywords)[0]
             self._scratch = hyperscan.Scratch(self._db)
-        self.patterns = PatternStage(patterns) if patterns is not None else None
+        self.patterns = PatternStage(patterns, keywords=exprs) if patterns is not None else None
 
     def select(self, data: bytes, text_of: Callable[[], str]) -> frozenset[int]:
         """Rules worth running on this fragment: stage 1, narrowed by
-        stage 2 once it is built."""
-        rules = self.candidates(data)
-        if rules and self.patterns is not None:
-            return self.patterns.narrow(rules, data, text_of)
-        return rules
+        stage 2 once it is built. ``text_of()`` must return the text whose
+        UTF-8 encoding (with ``replace`` or ``surrogatepass``) ``data`` is.
+
+        Once stage 2 is built, one scan of the database holding both stages
+        answers both. Stage 2 scans the shadow (ASCII bytes are their own);
+        stage 1's keywords may be looked for there too, when they are ASCII
+        without ``?``: an ASCII byte of ``data`` is the same character of the
+        text and of its shadow, every other byte is part of a non-ASCII
+        character, which is ``?`` in the shadow, so such a keyword occurs in
+        ``data`` exactly where it occurs in the shadow."""
+        stage = self.patterns
+        if stage is None or not stage.ready:
+            return self.candidates(data)
+        if not data:
+            return _NONE
+        if data.isascii():
+            buf = data
+        elif self._shadow_keywords:
+            text = text_of()
+            if _folds(text):  # İ, ſ, K: the looser database, after stage 1
+                rules = self.candidates(data)
+                return stage.narrow(rules, data, lambda: text) if rules else rules
+            buf = text.encode("ascii", "replace")
+        else:
+            rules = self.candidates(data)
+            return stage.narrow(rules, data, text_of) if rules else rules
+        keywords, rules = stage.both(buf)
+        if not keywords:
+            return _NONE
+        rules_of = self._rules_of
+        selected: set[int] = set()
+        for i in keywords:
+            selected.update(rules_of[i])
+        return frozenset(selected.intersection(rules))
 
     def spent(self, seconds: float) -> None:
         """The engine reports time spent in regexes: stage 2 is built once
@@ -113,17 +145,22 @@ class HyperscanPrefilter:
 
     def candidates(self, data: bytes) -> frozenset[int]:
         if self._db is None or not data:
-            return frozenset()
-        ids: set[int] = set()
-
-        def on_match(id_: int, start: int, end: int, flags: int, ctx) -> None:
-            ids.add(id_)
-
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+            return _NONE
+        ids: list[int] = []  # one event per keyword at most (SINGLEMATCH)
+        self._db.scan(data, match_event_handler=_append, context=ids, scratch=self._scratch)
+        if not ids:
+            return _NONE
         out: set[int] = set()
         for i in ids:
             out.update(self._rules_of[i])
         return frozenset(out)
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def _append(id_: int, start: int, end: int, flags: int, ids: list) -> None:
+    ids.append(id_)
 
 
 def _hs_escape(literal: bytes) -> bytes:
@@ -137,14 +174,23 @@ def _hs_escape(literal: bytes) -> bytes:
 _FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
 
 
+def _folds(text: str) -> bool:
+    """Does ``text`` hold one of _FOLDS_TO_ASCII? (``str.isascii`` is O(1).)"""
+    return not text.isascii() and any(ch in text for ch in _FOLDS_TO_ASCII)
+
+
 class PatternStage:
     """Stage 2: one Hyperscan database of superset patterns."""
 
     BUILD_AFTER = 0.25  # seconds of regex work before the database is built
 
-    def __init__(self, patterns: Sequence[str], fold: bool = False) -> None:
+    def __init__(self, patterns: Sequence[str], fold: bool = False, keywords: Sequence[bytes] = ()) -> None:
         self._sources = list(patterns)
         self._fold = fold
+        # Stage 1's keyword expressions (ids 0..K-1, caseless), compiled into
+        # the same database before the superset patterns (ids K + rule
+        # index): on ASCII bytes one scan answers both stages (``both``).
+        self._keywords = list(keywords)
         self._always: set[int] = set()  # rules without a superset pattern
         self._exprs: list[bytes] = []
         self._ids: list[int] = []
@@ -181,21 +227,27 @@ class PatternStage:
         import hyperscan
 
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+        kw_flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
         # Keyed by the rules' regex sources and the translator's own code, so
         # a cache hit skips the translation too (Python's regex parser over
         # every rule cost 0.15 s a database, on every scan that built one).
-        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0".encode())
+        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0{kw_flags}\0".encode())
         key.update(_translator_digest())
         for source in self._sources:
             key.update(source.encode("utf-8", "surrogatepass") + b"\0\1\0")
+        for expr in self._keywords:
+            key.update(b"\2" + expr + b"\0")
+        base = len(self._keywords)
 
         def translate_and_compile():
             self._translate()
             if not self._exprs:
                 return None
+            exprs = self._keywords + self._exprs
+            ids = list(range(base)) + [base + i for i in self._ids]
             try:
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(expressions=self._exprs, ids=self._ids, elements=len(self._exprs), flags=[flags] * len(self._exprs))
+                db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[kw_flags] * base + [flags] * len(self._exprs))
             except Exception:  # a pattern Hyperscan rejects: keep stage 1 alone
                 return None
             return db, self._ids, self._always
@@ -216,7 +268,7 @@ class PatternStage:
         else:
             text = text_of()
             buf = text.encode("ascii", "replace")  # the shadow: one byte per character
-            if any(ch in text for ch in _FOLDS_TO_ASCII):
+            if _folds(text):
                 if self._folded is None:
                     self._folded = PatternStage(self._sources, fold=True)
                     self._folded.build()
@@ -226,13 +278,27 @@ class PatternStage:
     def _narrow(self, rules: frozenset[int], buf: bytes) -> frozenset[int]:
         if self._db is None:
             return rules
+        _, hit = self.both(buf)
+        return rules & hit if len(hit) < len(self._sources) else rules
+
+    def both(self, buf: bytes) -> tuple[list[int], set[int]]:
+        """One scan of ``buf`` (ASCII bytes or a shadow): the ids of the
+        keyword expressions found, and the rules whose superset pattern
+        occurs (with those that have none)."""
+        ids: list[int] = []  # one event per expression at most (SINGLEMATCH)
+        self._db.scan(buf, match_event_handler=_append, context=ids, scratch=self._scratch)
+        base = len(self._keywords)
         hit = set(self._always)
-        self._db.scan(buf, match_event_handler=_collect, context=hit, scratch=self._scratch)
-        return rules & frozenset(hit) if len(hit) < len(self._sources) else rules
-
-
-def _collect(id_: int, start: int, end: int, flags: int, hit: set) -> None:
-    hit.add(id_)
+        if not base:
+            hit.update(ids)
+            return [], hit
+        keywords = []
+        for i in ids:
+            if i < base:
+                keywords.append(i)
+            else:
+                hit.add(i - base)
+        return keywords, hit
 
 
 def _cache_dir() -> Path:
