@@ -214,3 +214,24 @@ def test_percent_after_a_lone_surrogate():
     # replacement characters); the reference finds it, the fast finder not.
     text = "x4g\udE00\ud83d%41"
     assert _flat(decode.encodings.percent_runs(text)) == _flat(reference.percent_runs(text))
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(st.lists(st.sampled_from(_ESCAPES + _PLAIN + ["\\0", "\\01", "\\a", "\\N{DASH}", "\\U0001F600", "\\7", "\\\\\\", "\\€", "\\\x0c", "\udc80"]), min_size=1, max_size=16).map("".join))
+def test_the_codec_path_decodes_as_decode_js(raw):
+    # Where _plain_decode takes a token, its text is decode_js's and the
+    # lazy offsets are decode_js's offsets.
+    fast = js._plain_decode(raw)
+    if fast is not None:
+        text, offsets = js.decode_js(raw, 5)
+        assert fast == text
+        assert list(js._JSOffsets(raw, 5, len(fast) + 1)) == list(offsets)
+
+
+def test_the_codec_path_takes_the_common_tokens():
+    for raw in ("d\\u00e9j\\u00e0", "\\x3cdiv\\x3e", "\\u0432\\u044b\\u0434", "caf\\xe9-\\xff"):
+        assert js._plain_decode(raw) == js.decode_js(raw)[0], raw
+    # Left to decode_js: other escapes, \\u{...}, pairs, short escapes, a
+    # trailing backslash, characters past Latin-1.
+    for raw in ("\\n\\x41", "\\\\x41", "\\0", "\\u{41}", "\\uD83D\\uDE00", "\\x4g", "ab\\x41\\", "\u20ac\\u0041"):
+        assert js._plain_decode(raw) is None, raw

@@ -70,12 +70,11 @@ def decode_js(run: str, base: int = 0) -> tuple[str, array]:
 
 def js_runs(text: str) -> Iterator[tuple[str, Run]]:
     # A dense file (a \\u-escaped translation table) has a trigger every few
-    # words: token_bounds and _plain_decode are done inline, with bound
-    # methods, which is a third of the cost per trigger.
+    # words: token_bounds is done inline, with bound methods.
     search = TRIGGER.search
     back = _BACK.match
     forward = _TOKEN.match
-    surrogate = _SURROGATE.search
+    plain_decode = _plain_decode
     m = search(text)
     while m is not None:
         pos = m.start()
@@ -91,16 +90,7 @@ def js_runs(text: str) -> Iterator[tuple[str, Run]]:
         # token under MIN_DECODED characters ("\\x00", "'\\x1b[m'") is left.
         if end - start >= MIN_DECODED:
             raw = text[start:end]
-            # _plain_decode(raw)
-            decoded = None
-            if raw.count("\\") == raw.count("\\x") + raw.count("\\u"):
-                try:
-                    decoded = raw.encode("latin-1").decode("unicode_escape")
-                except (UnicodeError, ValueError):
-                    pass
-                else:
-                    if surrogate(decoded):
-                        decoded = None
+            decoded = plain_decode(raw)
             if decoded is not None:
                 if len(decoded) >= MIN_DECODED:  # and != raw: it is shorter
                     yield "js-escape", Run(start, end, decoded, _JSOffsets(raw, start, len(decoded) + 1))
