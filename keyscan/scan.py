@@ -27,6 +27,8 @@ def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], li
     """Findings in one fragment, plus placeholder matches as suppressed."""
     result = engine.scan(fragment)
     matches, placeholders = result.matches, result.placeholders
+    if not matches and not placeholders:
+        return [], [], result.errors  # most fragments: nothing to place
     limit = fragment.meta.get("report_limit")
     if limit is not None and (matches or placeholders):
         char_limit = len(fragment.data[:limit].decode("utf-8", "replace"))
@@ -43,9 +45,12 @@ def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], li
 def scan_fragments(engine: Engine, fragments: Iterable[Fragment], report: Report) -> None:
     for fragment in fragments:
         findings, suppressed, errors = scan_fragment(engine, fragment)
-        report.findings.extend(findings)
-        report.suppressed.extend(suppressed)
-        report.errors.extend(errors)
+        if findings:
+            report.findings.extend(findings)
+        if suppressed:
+            report.suppressed.extend(suppressed)
+        if errors:
+            report.errors.extend(errors)
 
 
 def finish(report: Report, filters: Sequence[Filter]) -> Report:
