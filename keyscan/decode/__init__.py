@@ -97,10 +97,20 @@ class _Budget:
 
 def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[Decoded]:
     """Encoded runs in ``text`` and what they decode to, outermost first."""
-    if not text:
+    if not text or max_depth <= 0:
         return
+    # _variants(text, (), None, max_depth, budget), one generator fewer per
+    # text and per variant.
     budget = _Budget()
-    yield from _variants(text, (), None, max_depth, budget)
+    take = budget.take
+    for kind, run in _runs(text):
+        decoded = run.text
+        if not take(len(decoded)):
+            return
+        chain = (kind,)
+        yield Decoded(decoded, chain, run.start, run.end, run.offsets)
+        if max_depth > 1 and _may_hold_runs(decoded):
+            yield from _variants(decoded, chain, run.offsets, max_depth - 1, budget)
 
 
 def _variants(text: str, kinds: tuple[str, ...], outer, depth: int, budget: _Budget) -> Iterator[Decoded]:
