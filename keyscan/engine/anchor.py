@@ -21,8 +21,12 @@ texts of at least ``matcher.ANCHOR_MIN_TEXT`` characters without İ/ſ/K (see
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from typing import Iterator
+
+from .prefilter import _cache_dir, _cached_db, _load_db, _translator_digest
 
 _FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
 
@@ -41,12 +45,25 @@ class Anchors:
         head = None
         found = head_pattern(rule.pattern_source)
         if found is not None:
-            try:
-                head = _Head(*found)
-            except Exception:  # Hyperscan rejects it: plain finditer
-                head = None
+            expr = found[0]
+            built = _cached_db("head", _head_digest(rule.pattern_source), lambda: _compile_head(expr))
+            head = _Head(built[0]) if built is not None else None
         self._heads[rule.id] = head
         return head
+
+    def preload(self, rules) -> None:
+        """Load the heads of ``rules`` that are in the disk cache (compiling
+        one costs ~4 ms, loading it a few us); called before workers fork,
+        so that they share them. Heads not cached are built when needed."""
+        if os.environ.get("KEYSCAN_NO_CACHE") is not None:
+            return
+        for rule in rules:
+            if rule.id in self._heads:
+                continue
+            digest = _head_digest(rule.pattern_source)
+            built = _load_db(_cache_dir() / f"head-{digest[:24]}.hsdb", digest)
+            if built is not None:
+                self._heads[rule.id] = _Head(built[0])
 
     def finditer(self, rule, text: str, timeout: float, view: "TextView | None" = None):
         """Matches of ``rule.pattern`` in ``text``, as ``finditer`` finds them.
@@ -64,16 +81,16 @@ class Anchors:
 class TextView:
     """One text as anchored matching sees it, computed at most once for all
     the rules run on it: whether it holds İ, ſ or K (then no anchors), and
-    its ASCII shadow reversed. ``shadow`` may be given when known (the
-    fragment's bytes, when they are ASCII and ``text`` is their decoding)."""
+    its ASCII shadow, reversed. ``shadow`` and ``folds`` may be given when
+    already known (the prefilter made the shadow of this text)."""
 
     __slots__ = ("text", "_shadow", "_backwards", "_folds")
 
-    def __init__(self, text: str, shadow: bytes | None = None) -> None:
+    def __init__(self, text: str, shadow: bytes | None = None, folds: bool | None = None) -> None:
         self.text = text
         self._shadow = shadow
         self._backwards: bytearray | None = None
-        self._folds: bool | None = None
+        self._folds = folds
 
     @property
     def folds(self) -> bool:
@@ -92,13 +109,34 @@ class TextView:
         return self._backwards
 
 
+def _head_digest(source: str) -> str:
+    """Cache key of a rule's head database: the rule's regex, the code that
+    translates it and the Hyperscan version."""
+    import hyperscan
+
+    key = hashlib.sha256(f"head\0{getattr(hyperscan, '__version__', '?')}\0{hyperscan.HS_FLAG_PREFILTER}\0".encode())
+    key.update(_translator_digest())
+    key.update(source.encode("utf-8", "surrogatepass"))
+    return key.hexdigest()
+
+
+def _compile_head(expr: bytes):
+    import hyperscan
+
+    try:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=[expr], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_PREFILTER])
+    except Exception:  # Hyperscan rejects it: plain finditer
+        return None
+    return db, [], set()
+
+
 class _Head:
-    def __init__(self, expr: bytes, *_widths_and_first) -> None:
+    def __init__(self, db) -> None:
         import hyperscan
 
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=[expr], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_PREFILTER])
-        self.scratch = hyperscan.Scratch(self.db)
+        self.db = db
+        self.scratch = hyperscan.Scratch(db)
 
     def matches(self, pattern, text: str, backwards: bytes | bytearray, timeout: float) -> Iterator:
         """``backwards``: the shadow of ``text``, reversed (``TextView``)."""

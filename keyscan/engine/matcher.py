@@ -63,6 +63,13 @@ class Engine:
         """Get ready for a large scan (called before workers fork)."""
         self.prefilter.warm()
         self._timing = False
+        stage = getattr(self.prefilter, "patterns", None)
+        if stage is not None and stage.ready:
+            from .anchor import Anchors
+
+            if self._anchors is None:
+                self._anchors = Anchors()
+            self._anchors.preload(self.rules)
 
     def scan(self, fragment: Fragment) -> EngineResult:
         matches: list[Match] = []
@@ -127,10 +134,10 @@ class Engine:
         else:
             self._run_rules(rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout)
 
-    def _view(self, fragment, text: str):
+    def _view(self, text: str):
         """The anchor.TextView of ``text`` when it gets anchored matching
-        (long enough, stage 2 built), else None. The fragment's bytes are
-        the shadow when ``text`` is their decoding and all ASCII."""
+        (long enough, stage 2 built), else None. The shadow of a non-ASCII
+        text is the prefilter's when it just made it for this text."""
         if len(text) < ANCHOR_MIN_TEXT:
             return None
         from .anchor import Anchors, TextView
@@ -140,11 +147,15 @@ class Engine:
             if stage is None or not stage.ready:
                 return None
             self._anchors = Anchors()
-        known = fragment.__dict__.get("text") is text and text.isascii()
-        return TextView(text, fragment.data if known else None)
+        if text.isascii():  # O(1); its shadow is a plain copy
+            return TextView(text, folds=False)
+        last = getattr(self.prefilter, "last_shadow", None)
+        if last is not None and last[0] is text:
+            return TextView(text, last[1], folds=False)
+        return TextView(text)
 
     def _run_rules(self, rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout) -> None:
-        view = self._view(fragment, text)
+        view = self._view(text)
         for rule in rules:
             try:
                 found = rule.pattern.finditer(text, timeout=timeout) if view is None else self._anchors.finditer(rule, text, timeout, view)

@@ -75,6 +75,7 @@ class HyperscanPrefilter:
         self._rules_of = [tuple(v) for v in literals.values()]
         # See select: keywords that can be looked for in the shadow.
         self._shadow_keywords = all(k.isascii() and b"?" not in k for k in literals)
+        self.last_shadow: tuple[str, bytes] | None = None  # (text, its shadow): see select
         self._db = None
         exprs: list[bytes] = []
         if literals:
@@ -120,6 +121,9 @@ class HyperscanPrefilter:
                 rules = self.candidates(data)
                 return stage.narrow(rules, data, lambda: text) if rules else rules
             buf = text.encode("ascii", "replace")
+            # Kept for anchored matching, which needs the same shadow of
+            # the same text right after (Engine._view).
+            self.last_shadow = (text, buf)
         else:
             rules = self.candidates(data)
             return stage.narrow(rules, data, text_of) if rules else rules
