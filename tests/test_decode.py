@@ -203,3 +203,74 @@ def test_encoded_keys_found_in_every_kind_of_file(tmp_path):
     hexline = files["conf/hex.env"].splitlines()[0]
     assert got["conf/hex.env"]["column"] == hexline.index("=") + 2
     assert got["src/escaped.js"]["column"] == files["src/escaped.js"].index("\\x") + 1
+
+
+# --- offsets to lines -----------------------------------------------------------
+
+
+class _TableIndex:
+    """LineIndex as a full table of line starts (the straightforward way)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def position(self, offset):
+        import bisect
+
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line, offset - self.starts[line]
+
+    def _end(self, line):
+        return self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
+
+    def line_text(self, line, limit=4096):
+        start = self.starts[line]
+        return self.text[start:min(self._end(line), start + limit)].rstrip("\r")
+
+    def around(self, offset, radius=2048):
+        line, _ = self.position(offset)
+        return self.text[max(self.starts[line], offset - radius):min(self._end(line), offset + radius)].rstrip("\r")
+
+
+def _ask(index, text: str, rnd: random.Random) -> list:
+    out = []
+    for _ in range(60):
+        how = rnd.randrange(4)
+        offset = rnd.randint(-3, len(text) + 3)
+        limit = rnd.choice([1, 3, 8, 4096])
+        try:
+            if how == 0:
+                out.append(index.position(offset))
+            elif how == 1:
+                out.append(index.around(offset, limit))
+            elif how == 2:
+                out.append(index.line_text(index.position(offset)[0], limit))
+            else:
+                out.append(index.line_text(rnd.randint(-2, text.count("\n") + 2), limit))
+        except IndexError:
+            out.append("IndexError")
+    return out
+
+
+def test_line_index_answers_as_a_table_of_lines():
+    from keyscan.decode.offsets import LineIndex
+
+    rnd = random.Random(6)
+    for _ in range(400):
+        text = "".join(rnd.choice(["a", "bc", "\n", "\r\n", "\n\n", "é", "x" * 20]) for _ in range(rnd.randint(0, 40)))
+        seed = rnd.random()
+        assert _ask(LineIndex(text), text, random.Random(seed)) == _ask(_TableIndex(text), text, random.Random(seed)), repr(text)
+
+
+def test_line_index_of_a_large_text_with_one_lookup_is_cheap():
+    from keyscan.decode.offsets import LineIndex
+
+    text = "x = 1\n" * 2_000_000  # 12 MB, 2 million lines
+    t0 = time.process_time()
+    for _ in range(20):
+        index = LineIndex(text)
+        assert index.position(len(text) - 3) == (1_999_999, 3)
+        assert index.line_text(1_999_999) == "x = 1"
+    # A table of every line takes about 0.2 s per text.
+    assert time.process_time() - t0 < 1.5
