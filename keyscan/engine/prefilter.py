@@ -18,7 +18,9 @@ Compiling that database takes about a second, more than a pre-commit run
 may spend, so it is built only once the regexes have cost more than
 ``PatternStage.BUILD_AFTER`` seconds in this process (or before a parallel
 scan forks its workers), and cached on disk keyed by its patterns, so later
-runs load it in milliseconds.
+runs load it in milliseconds (after ``LOAD_AFTER`` seconds of regex work).
+The database also holds stage 1's keywords: once it is built, one scan per
+fragment answers both stages (``HyperscanPrefilter.select``).
 
 Backends, with one interface (``select(data, text_of) -> frozenset`` of rule
 indexes; ``candidates(data)`` is stage 1 alone): ``hyperscan`` when the wheel
@@ -178,6 +180,16 @@ def _hs_escape(literal: bytes) -> bytes:
 _FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
 
 
+def _stage2_flags() -> tuple[int, int]:
+    """Hyperscan flags of stage 2's superset patterns and of the keywords."""
+    import hyperscan
+
+    return (
+        hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH,
+        hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH,
+    )
+
+
 def _folds(text: str) -> bool:
     """Does ``text`` hold one of _FOLDS_TO_ASCII? (``str.isascii`` is O(1).)"""
     return not text.isascii() and any(ch in text for ch in _FOLDS_TO_ASCII)
@@ -186,7 +198,9 @@ def _folds(text: str) -> bool:
 class PatternStage:
     """Stage 2: one Hyperscan database of superset patterns."""
 
-    BUILD_AFTER = 0.25  # seconds of regex work before the database is built
+    BUILD_AFTER = 0.25  # seconds of regex work before the database is compiled
+    # ... or loaded, when the disk cache has it (loading takes ~15 ms).
+    LOAD_AFTER = 0.02
 
     def __init__(self, patterns: Sequence[str], fold: bool = False, keywords: Sequence[bytes] = ()) -> None:
         self._sources = list(patterns)
@@ -203,6 +217,7 @@ class PatternStage:
         self._spent = 0.0
         self._failed = False
         self._folded: PatternStage | None = None
+        self._threshold: float | None = None  # BUILD_AFTER or LOAD_AFTER, once known
 
     @property
     def ready(self) -> bool:
@@ -211,8 +226,31 @@ class PatternStage:
     def spent(self, seconds: float) -> None:
         if self._db is None and not self._failed:
             self._spent += seconds
-            if self._spent >= self.BUILD_AFTER:
-                self.build()
+            if self._spent >= self.LOAD_AFTER:
+                if self._threshold is None:
+                    cached = os.environ.get("KEYSCAN_NO_CACHE") is None and self._cache_path().is_file()
+                    self._threshold = self.LOAD_AFTER if cached else self.BUILD_AFTER
+                if self._spent >= self._threshold:
+                    self.build()
+
+    def _digest(self) -> str:
+        """Cache key: the rules' regex sources, the keywords and the
+        translator's own code, so a cache hit skips the translation too
+        (Python's regex parser over every rule cost 0.15 s a database, on
+        every scan that built one)."""
+        import hyperscan
+
+        flags, kw_flags = _stage2_flags()
+        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0{kw_flags}\0".encode())
+        key.update(_translator_digest())
+        for source in self._sources:
+            key.update(source.encode("utf-8", "surrogatepass") + b"\0\1\0")
+        for expr in self._keywords:
+            key.update(b"\2" + expr + b"\0")
+        return key.hexdigest()
+
+    def _cache_path(self) -> Path:
+        return _cache_path("superset", self._digest())
 
     def _translate(self) -> None:
         from .superset import superset_pattern
@@ -230,17 +268,7 @@ class PatternStage:
             return
         import hyperscan
 
-        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
-        kw_flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-        # Keyed by the rules' regex sources and the translator's own code, so
-        # a cache hit skips the translation too (Python's regex parser over
-        # every rule cost 0.15 s a database, on every scan that built one).
-        key = hashlib.sha256(f"{getattr(hyperscan, '__version__', '?')}\0{flags}\0{self._fold}\0{kw_flags}\0".encode())
-        key.update(_translator_digest())
-        for source in self._sources:
-            key.update(source.encode("utf-8", "surrogatepass") + b"\0\1\0")
-        for expr in self._keywords:
-            key.update(b"\2" + expr + b"\0")
+        flags, kw_flags = _stage2_flags()
         base = len(self._keywords)
 
         def translate_and_compile():
@@ -256,7 +284,7 @@ class PatternStage:
                 return None
             return db, self._ids, self._always
 
-        built = _cached_db("superset", key.hexdigest(), translate_and_compile)
+        built = _cached_db("superset", self._digest(), translate_and_compile)
         if built is None:
             self._failed = True
             return
@@ -326,13 +354,17 @@ def _translator_digest() -> bytes:
     return _TRANSLATOR
 
 
+def _cache_path(kind: str, digest: str) -> Path:
+    return _cache_dir() / f"{kind}-{digest[:24]}.hsdb"
+
+
 def _cached_db(kind: str, digest: str, build):
     """(database, rule ids of its patterns, rules without one) from the disk
     cache under ``digest``, else from ``build()`` (None when it cannot be
     built), saved for next time. KEYSCAN_NO_CACHE=1 skips the cache."""
     if os.environ.get("KEYSCAN_NO_CACHE") is not None:
         return build()
-    cache = _cache_dir() / f"{kind}-{digest[:24]}.hsdb"
+    cache = _cache_path(kind, digest)
     built = _load_db(cache, digest)
     if built is None:
         built = build()
