@@ -16,8 +16,10 @@ before the start; ``^`` means the real start), so the matches are the same;
 the tests compare both on the rules' examples and real files.
 
 Used only with Hyperscan, once the prefilter's second stage is built, on
-texts of at least ``matcher.ANCHOR_MIN_TEXT`` characters without İ/ſ/K (see
-``superset.py``); everything else runs ``finditer``.
+texts of at least ``matcher.ANCHOR_MIN_TEXT`` characters; everything else
+runs ``finditer``. Text holding İ, ſ or K (which caseless patterns match
+with i, s, k; their shadow is ``?``) gets a looser head, translated with
+``fold=True`` as the prefilter's folded database is (``superset.py``).
 """
 from __future__ import annotations
 
@@ -33,22 +35,25 @@ _FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
 
 class Anchors:
     def __init__(self) -> None:
-        self._heads: dict[str, object] = {}  # rule id -> _Head, or None when not anchorable
+        # (rule id, folded) -> _Head, or None when not anchorable
+        self._heads: dict[tuple[str, bool], object] = {}
 
-    def head(self, rule):
+    def head(self, rule, fold: bool = False):
+        """The rule's head database; ``fold``: the looser one for text
+        holding İ, ſ or K (see ``superset.superset_pattern``)."""
         try:
-            return self._heads[rule.id]
+            return self._heads[rule.id, fold]
         except KeyError:
             pass
         from .superset import head_pattern
 
         head = None
-        found = head_pattern(rule.pattern_source)
+        found = head_pattern(rule.pattern_source, fold)
         if found is not None:
             expr = found[0]
-            built = _cached_db("head", _head_digest(rule.pattern_source), lambda: _compile_head(expr))
+            built = _cached_db("head", _head_digest(rule.pattern_source, fold), lambda: _compile_head(expr))
             head = _Head(built[0]) if built is not None else None
-        self._heads[rule.id] = head
+        self._heads[rule.id, fold] = head
         return head
 
     def preload(self, rules) -> None:
@@ -58,12 +63,12 @@ class Anchors:
         if os.environ.get("KEYSCAN_NO_CACHE") is not None:
             return
         for rule in rules:
-            if rule.id in self._heads:
+            if (rule.id, False) in self._heads:
                 continue
-            digest = _head_digest(rule.pattern_source)
+            digest = _head_digest(rule.pattern_source, False)
             built = _load_db(_cache_dir() / f"head-{digest[:24]}.hsdb", digest)
             if built is not None:
-                self._heads[rule.id] = _Head(built[0])
+                self._heads[rule.id, False] = _Head(built[0])
 
     def finditer(self, rule, text: str, timeout: float, view: "TextView | None" = None):
         """Matches of ``rule.pattern`` in ``text``, as ``finditer`` finds them.
@@ -71,10 +76,9 @@ class Anchors:
         reversed shadow); one is made when not given."""
         if view is None:
             view = TextView(text)
-        if not view.folds:
-            head = self.head(rule)
-            if head is not None:
-                return head.matches(rule.pattern, text, view.backwards(), timeout)
+        head = self.head(rule, view.folds)
+        if head is not None:
+            return head.matches(rule.pattern, text, view.backwards(), timeout)
         return rule.pattern.finditer(text, timeout=timeout)
 
 
@@ -109,12 +113,12 @@ class TextView:
         return self._backwards
 
 
-def _head_digest(source: str) -> str:
+def _head_digest(source: str, fold: bool) -> str:
     """Cache key of a rule's head database: the rule's regex, the code that
     translates it and the Hyperscan version."""
     import hyperscan
 
-    key = hashlib.sha256(f"head\0{getattr(hyperscan, '__version__', '?')}\0{hyperscan.HS_FLAG_PREFILTER}\0".encode())
+    key = hashlib.sha256(f"head\0{getattr(hyperscan, '__version__', '?')}\0{hyperscan.HS_FLAG_PREFILTER}\0{fold}\0".encode())
     key.update(_translator_digest())
     key.update(source.encode("utf-8", "surrogatepass"))
     return key.hexdigest()

@@ -244,7 +244,7 @@ def shadow(text: str) -> bytes:
 HEAD_MAX = 256  # widest head, in characters
 
 
-def head_pattern(source: str) -> tuple[bytes, int, int, frozenset[int], bool] | None:
+def head_pattern(source: str, fold: bool = False) -> tuple[bytes, int, int, frozenset[int], bool] | None:
     """The head of the pattern, for anchored matching (``anchor.py``): the
     longest run of its leading elements (zero-width ones dropped) whose
     width is bounded by HEAD_MAX characters. Returns (superset pattern of
@@ -252,7 +252,8 @@ def head_pattern(source: str) -> tuple[bytes, int, int, frozenset[int], bool] | 
     it can start with, whether it can start with a non-ASCII one). Every
     match of ``source`` starts where the head matches; scanning the reversed
     text with the reversed head lists those places. None when the head can
-    be empty (or the pattern is not translated)."""
+    be empty (or the pattern is not translated). ``fold``: as for
+    ``superset_pattern``, for text holding İ, ſ or K."""
     try:
         parsed = P.parse(_prepare(source))
         flags = parsed.state.flags
@@ -270,7 +271,7 @@ def head_pattern(source: str) -> tuple[bytes, int, int, frozenset[int], bool] | 
             lo, hi = lo + width[0], hi + width[1]
         if lo < 1:
             return None
-        expr = _Translator(False, reverse=True).seq(head, ci, dotall).encode("ascii")
+        expr = _Translator(fold, reverse=True).seq(head, ci, dotall).encode("ascii")
         first, nonascii = _seq_first(head, ci, dotall)
     except (Untranslatable, re.error, RecursionError, OverflowError, TypeError, ValueError):
         return None
