@@ -140,3 +140,80 @@ def test_text_dense_with_percent_signs():
         text = "".join(rnd.choice(["%", "%%", "%s", "%02x", "%4", "%41", "%e2%9c%93", "a", " ", "&", "é"]) for _ in range(rnd.randint(1, 400)))
         _same_percent_runs(text)
     assert _same_percent_runs("%" * 5000 + "%41bcdefgh" + "%" * 5000)
+
+
+# --- spans kept for texts seen again --------------------------------------------------
+
+
+def _big_text(rnd: random.Random, middle: str = "") -> str:
+    """Over _SEEN_MIN characters of code with base64 and hex runs planted,
+    and ``middle`` in the middle."""
+    parts = []
+    while sum(map(len, parts)) < enc._SEEN_MIN:
+        kind = rnd.randrange(4)
+        if kind == 0:
+            parts.append(f"k{len(parts)} = '{base64.b64encode(_plain(rnd, rnd.randint(6, 20), set())).decode()}';\n")
+        elif kind == 1:
+            parts.append(f"h{len(parts)} = 0x{binascii.hexlify(_plain(rnd, 6, set())).decode()};\n")
+        else:
+            parts.append("".join(rnd.choice(string.ascii_letters + "_/") for _ in range(rnd.randint(10, 50))) + "();\n")
+    half = len(parts) // 2
+    return "".join(parts[:half]) + middle + "".join(parts[half:])
+
+
+def test_a_text_seen_again_gives_the_same_runs_without_a_new_search(monkeypatch):
+    monkeypatch.setattr(enc, "_SEEN", enc._Seen())
+    searched = []
+    spans = enc._spans
+    monkeypatch.setattr(enc, "_spans", lambda text: searched.append(len(text)) or spans(text))
+    text = _big_text(random.Random(1))
+    first = _same_b64_runs(text)
+    assert len(first) > 10 and len(searched) == 1
+    copy = "".join(list(text))  # equal, another object
+    assert copy is not text
+    assert _same_b64_runs(copy) == first and _same_b64_runs(text) == first
+    assert len(searched) == 1
+    # The caller's veto still applies to kept spans.
+    assert _flat(enc.base64_and_hex(text, lambda start, end: True)) == []
+    assert len(_flat(enc.base64_and_hex(text, lambda start, end: start < len(text) // 2))) < len(first)
+
+
+def test_texts_alike_at_both_ends_are_told_apart(monkeypatch):
+    monkeypatch.setattr(enc, "_SEEN", enc._Seen())
+    key = base64.b64encode(b"api_key=" + _plain(random.Random(2), 10, set())).decode()
+    decoy = "." * len(key)  # no run there
+    with_key = _big_text(random.Random(4), f"\nsecret = '{key}'\n")
+    without = _big_text(random.Random(4), f"\nsecret = '{decoy}'\n")
+    assert len(with_key) == len(without) and with_key[:64] == without[:64] and with_key[-64:] == without[-64:]
+    for text in (without, with_key, without, with_key):
+        runs = _same_b64_runs(text)
+        assert any(r[3].startswith("api_key=") for r in runs) == (text is with_key)
+
+
+def test_kept_texts_stay_within_their_budget(monkeypatch):
+    seen = enc._Seen()
+    monkeypatch.setattr(enc, "_SEEN", seen)
+    monkeypatch.setattr(enc, "_SEEN_CHARS", 3 * enc._SEEN_MIN)
+    rnd = random.Random(6)
+    texts = [_big_text(rnd) for _ in range(6)]
+    for text in texts + texts[::-1]:
+        _same_b64_runs(text)
+        assert seen.chars == sum(len(t) for t, _ in seen.kept.values()) <= enc._SEEN_CHARS
+        assert seen.kept
+    _same_b64_runs(texts[0] * 5)  # over the budget alone: nothing is kept
+    assert not seen.kept and seen.chars == 0
+
+
+def test_decoded_variants_of_texts_seen_again(monkeypatch):
+    monkeypatch.setattr(enc, "_SEEN", enc._Seen())
+    text = _big_text(random.Random(8), "\n" + base64.b64encode(b"token=" + base64.b64encode(_plain(random.Random(9), 8, set()))).decode() + "\n")
+
+    def variants():
+        return [(v.text, v.kinds, v.start, v.end, list(v.offsets)) for v in decode.decoded_variants(text)]
+
+    fast = variants()
+    assert variants() == fast
+    with monkeypatch.context() as m:
+        m.setattr(decode, "_runs", reference.runs)
+        assert variants() == fast
+    assert any(v[1] == ("base64", "base64") for v in fast)

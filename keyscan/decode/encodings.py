@@ -269,6 +269,16 @@ def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
     handed to the decoders, which test it again in full."""
     if len(text) < MIN_B64:
         return
+    spans = _SEEN.spans(text) if len(text) >= _SEEN_MIN else _spans(text)
+    for start, stop in spans:
+        if skip is not None and skip(start, stop):
+            continue
+        yield from _try_run(text, start, stop)
+
+
+def _spans(text: str) -> Iterator[tuple[int, int]]:
+    """The spans (padding included) of the runs of ``text`` that could pass
+    decode_base64's lead test or the hex test."""
     shadow = text.encode("ascii", "replace")
     classes = shadow.translate(_CLASS)
     find = classes.find
@@ -302,9 +312,44 @@ def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
         stop = end
         while stop - end < 2 and shadow[stop:stop + 1] == b"=":
             stop += 1
-        if skip is not None and skip(start, stop):
-            continue
-        yield from _try_run(text, start, stop)
+        yield start, stop
+
+
+# The same text comes again and again: one library's sources in the source
+# maps of twenty bundles, a vendored file in several packages. The spans of
+# the last few megabytes of large texts are kept (the texts they were found
+# in too, so a scan holds up to 4 MB more); a text is looked up by its
+# length, head and tail (no hash of the whole text: that cost 0.3 ns a
+# character on every text) and taken only if equal to the kept one in full.
+# Kept spans found again: 35 % of the characters of the bundles input, 8 % of
+# the large tree's.
+_SEEN_MIN = 4096  # characters; smaller texts are not kept
+_SEEN_CHARS = 4 << 20  # characters of texts kept at most (least recently used go)
+
+
+class _Seen:
+    def __init__(self) -> None:
+        self.kept: dict[tuple, tuple[str, tuple]] = {}
+        self.chars = 0
+
+    def spans(self, text: str) -> tuple:
+        key = (len(text), text[:64], text[-64:])
+        kept = self.kept.pop(key, None)
+        if kept is not None and kept[0] == text:
+            self.kept[key] = kept  # the most recently used now
+            return kept[1]
+        if kept is not None:
+            self.chars -= len(kept[0])
+        spans = tuple(_spans(text))
+        self.kept[key] = (text, spans)
+        self.chars += len(text)
+        while self.chars > _SEEN_CHARS:
+            old = self.kept.pop(next(iter(self.kept)))
+            self.chars -= len(old[0])
+        return spans
+
+
+_SEEN = _Seen()
 
 
 def _try_run(text: str, start: int, end: int) -> Iterator[tuple[str, Run]]:
