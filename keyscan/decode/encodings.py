@@ -330,7 +330,7 @@ _SEEN_CHARS = 4 << 20  # characters of texts kept at most (least recently used g
 class _Seen:
     def __init__(self) -> None:
         self.kept: dict[tuple, tuple[str, tuple]] = {}
-        self.chars = 0
+        self.chars = 0  # characters kept, and _SPAN_CHARS for each span
 
     def spans(self, text: str) -> tuple:
         key = (len(text), text[:64], text[-64:])
@@ -339,14 +339,22 @@ class _Seen:
             self.kept[key] = kept  # the most recently used now
             return kept[1]
         if kept is not None:
-            self.chars -= len(kept[0])
+            self.chars -= _cost(kept)
         spans = tuple(_spans(text))
         self.kept[key] = (text, spans)
-        self.chars += len(text)
+        self.chars += _cost((text, spans))
         while self.chars > _SEEN_CHARS:
-            old = self.kept.pop(next(iter(self.kept)))
-            self.chars -= len(old[0])
+            self.chars -= _cost(self.kept.pop(next(iter(self.kept))))
         return spans
+
+
+# A kept span (a tuple of two ints) takes about as much memory as this many
+# characters of ASCII text.
+_SPAN_CHARS = 100
+
+
+def _cost(kept: tuple[str, tuple]) -> int:
+    return len(kept[0]) + _SPAN_CHARS * len(kept[1])
 
 
 _SEEN = _Seen()
