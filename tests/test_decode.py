@@ -236,11 +236,13 @@ class _TableIndex:
 def _ask(index, text: str, rnd: random.Random) -> list:
     out = []
     for _ in range(60):
-        how = rnd.randrange(4)
+        how = rnd.randrange(5)
         offset = rnd.randint(-3, len(text) + 3)
         limit = rnd.choice([1, 3, 8, 4096])
         try:
-            if how == 0:
+            if how == 4:  # a line near one looked up: the previous line, the next
+                out.append(index.line_text(index.position(offset)[0] + rnd.randint(-3, 3), limit))
+            elif how == 0:
                 out.append(index.position(offset))
             elif how == 1:
                 out.append(index.around(offset, limit))
@@ -274,3 +276,36 @@ def test_line_index_of_a_large_text_with_one_lookup_is_cheap():
         assert index.line_text(1_999_999) == "x = 1"
     # A table of every line takes about 0.2 s per text.
     assert time.process_time() - t0 < 1.5
+
+
+def test_line_index_walks_to_lines_near_known_ones_and_tables_the_rest():
+    from keyscan.decode import offsets
+
+    text = "".join(f"line {i}\n" for i in range(1_000))
+    table = _TableIndex(text)
+    index = offsets.LineIndex(text)
+    assert index.position(text.index("line 500")) == (500, 0)
+    for line in (499, 436, 501, 564):  # within _WALK of line 500
+        assert index.line_text(line) == table.line_text(line) == f"line {line}"
+    assert index._table is None
+    assert index.line_text(900) == "line 900"  # far: the table is made
+    assert index._table is not None
+
+
+def test_many_lookups_in_one_long_line_are_cheap():
+    from keyscan.decode.offsets import LineIndex
+
+    # A minified bundle: 8 MB on one line, 1,000 matches found by 5 rules,
+    # each rule's in order; and 1,000 more in no order.
+    text = "var a=1;" * 1_000_000 + "\n" + "b" * 100
+    rnd = random.Random(2)
+    offsets = [o for _ in range(5) for o in sorted(rnd.randrange(len(text)) for _ in range(200))]
+    offsets += [rnd.randrange(len(text)) for _ in range(1_000)]
+    t0 = time.process_time()
+    index = LineIndex(text)
+    for o in offsets:
+        assert index.position(o) == ((0, o) if o <= 8_000_000 else (1, o - 8_000_001))
+        index.around(o)
+    # Counting from the start of the text for each would read 8 GB.
+    assert time.process_time() - t0 < 1.0
+    assert index._table is None
