@@ -95,3 +95,62 @@ def test_timeout_is_reported_like_finditer(tmp_path, monkeypatch):
     text = "password = 'Zx81vQ2pLm4tYr7w'\n" * 2000
     findings, _, errors = scan_fragment(fast, Fragment.from_text(text, "a.py"))
     assert errors and all(e.kind == "timeout" for e in errors)
+
+
+FOLDS = {"i": "\u0130", "s": "\u017f", "k": "\u212a", "K": "\u212a", "S": "\u017f", "I": "\u0130"}
+
+
+def test_text_with_characters_that_fold_to_ascii():
+    """İ, ſ and K match i, s and k caselessly but are ``?`` in the shadow:
+    such text gets the folded head, with the same matches as finditer."""
+    anchors = Anchors()
+    compared = 0
+    for rule in RULES.rules:
+        for ex in rule.examples:
+            for plain, special in FOLDS.items():
+                pos = ex.text.find(plain)
+                if pos == -1:
+                    continue
+                text = ex.text[:pos] + special + ex.text[pos + 1:]
+                _same(anchors, rule, text + "\n" + ex.text + " " + special)
+                compared += bool(list(rule.pattern.finditer(text)))
+    assert compared > 20  # some still match: the folded character was caseless there
+    assert any(fold for (_, fold), head in anchors._heads.items() if head is not None)
+
+
+def test_engine_reuses_the_prefilter_shadow_of_non_ascii_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    keys = [fake_immutable_secret(seed=20 + i) for i in range(3)]
+    body = "".join(f"const é{i} = {{token: t{i}, password: «p»}};\n" for i in range(300))
+    text = body + f"API_TOKEN = 'Zq8{keys[0]}'\nclé = '{keys[1]}' ✓\npassword = 'Xr4vB8nT2mQ9kL1p' ü\n" + body + keys[2] + "\n"
+    plain = Engine(RULES, prefilter="stdlib")
+    fast = Engine(RULES, prefilter="hyperscan")
+    fast.warm()
+    frag = Fragment.from_text(text, "big.js")
+    got = scan_fragment(fast, frag)
+    assert fast.prefilter.last_shadow[0] is frag.text  # the shadow anchored matching was handed
+    assert got == scan_fragment(plain, Fragment.from_text(text, "big.js"))
+    assert sorted(f.secret for f in got[0] if f.rule_id == "immutable.secret-key") == sorted(keys[1:])  # keys[0] is glued to Zq8
+    assert any(f.rule_id == "generic.secret-assignment" for f in got[0])
+
+
+def test_heads_are_cached_and_preloaded(tmp_path, monkeypatch):
+    """A head database is compiled once and cached on disk; an engine warmed
+    for a parallel scan loads the cached ones before its workers fork; a
+    damaged file is rebuilt."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    rule = RULES.by_id()["generic.secret-assignment"]
+    text = "x = 1\n" * 200 + "password = 'Xr4vB8nT2mQ9kL1p'\n"
+    first = Anchors()
+    want = _spans(rule.pattern.finditer(text))
+    assert _spans(first.finditer(rule, text, 60)) == want
+    (cached,) = (tmp_path / "keyscan").glob("head-*.hsdb")
+    warmed = Engine(RULES, prefilter="hyperscan")
+    warmed.warm()
+    assert (rule.id, False) in warmed._anchors._heads  # loaded, not compiled
+    assert _spans(warmed._anchors.finditer(rule, text, 60)) == want
+    good = cached.read_bytes()
+    cached.write_bytes(good[:-50])
+    again = Anchors()
+    assert _spans(again.finditer(rule, text, 60)) == want
+    assert cached.read_bytes() == good

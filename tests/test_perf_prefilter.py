@@ -254,3 +254,127 @@ def test_no_cache_writes_no_database(tmp_path, monkeypatch):
     monkeypatch.delenv("KEYSCAN_NO_CACHE")
     Engine(RULES, prefilter="hyperscan").warm()
     assert {p.name.split("-")[0] for p in (tmp_path / "keyscan").glob("*.hsdb")} == {"keywords", "superset"}
+
+
+def _two_stage_reference(data: bytes, text: str) -> frozenset[int]:
+    """What the prefilter must select, computed without it: stage 1 with
+    ``bytes.find`` on the lowered raw bytes (the stdlib backend), stage 2
+    with a database of superset patterns alone, on the shadow."""
+    stage1 = pf.StdlibPrefilter([r.keywords for r in RULES.rules]).candidates(data)
+    if not stage1:
+        return frozenset()
+    hit = {i for i, p in _SUPERSETS.items() if p is None}
+    db = _superset_db()
+    hit |= {_SUPERSET_IDS[j] for j in _hits(db, shadow(text))}
+    return stage1 & frozenset(hit)
+
+
+_SUPERSETS = {i: superset_pattern(r.pattern_source) for i, r in enumerate(RULES.rules)}
+_SUPERSET_IDS = [i for i, p in _SUPERSETS.items() if p is not None]
+_DB: list = []
+
+
+def _superset_db():
+    if not _DB:
+        _DB.append(_hs_db([_SUPERSETS[i] for i in _SUPERSET_IDS]))
+    return _DB[0]
+
+
+def _prefilter_texts():
+    """ASCII, non-ASCII, invalid UTF-8 and lone surrogates around every
+    example, the corpus files, and random mixes."""
+    rnd = random.Random(77)
+    pieces = [" ", "\n", "=", ": ", '"', "é", "ß", "✓", "\u00a0", "\ud800", "_", "-", "token", "KEY", "secret=", "??"]
+    for rule in RULES.rules:
+        for ex in rule.examples[:2]:
+            yield ex.text.encode("utf-8"), ex.text
+            for wrap in ("é " + ex.text, ex.text + " ✓\U0001f511", ex.text.replace("=", "\u3000=")):
+                yield wrap.encode("utf-8"), wrap
+            raw = b"\xff\xfe " + ex.text.encode("utf-8") + b" \xc3"  # not UTF-8: decoded with U+FFFD
+            yield raw, raw.decode("utf-8", "replace")
+            chars = list(ex.text)
+            for _ in range(3):
+                chars.insert(rnd.randrange(len(chars) + 1), rnd.choice(pieces))
+            mixed = "".join(chars)
+            yield mixed.encode("utf-8", "surrogatepass"), mixed
+    for path in sorted(CORPUS.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            yield data, data.decode("utf-8", "replace")
+
+
+def test_one_scan_selects_what_the_two_stages_select(warm_engine):
+    """Once stage 2 is built, one scan of the database holding both stages
+    answers both, on ASCII bytes and on the shadow of any other text (the
+    keywords looked for there): the same rules as stage 1 on the raw bytes
+    narrowed by stage 2, computed independently."""
+    prefilter = warm_engine.prefilter
+    assert prefilter._shadow_keywords
+    kinds = {"ascii": 0, "other": 0}
+    for data, text in _prefilter_texts():
+        if any(c in text for c in ("\u0130", "\u017f", "\u212a")):
+            continue
+        want = _two_stage_reference(data, text)
+        assert prefilter.select(data, lambda: text) == want, text[:120]
+        kinds["ascii" if data.isascii() else "other"] += 1
+    assert kinds["ascii"] > 300 and kinds["other"] > 300
+
+
+def test_keywords_outside_ascii_are_looked_for_in_the_bytes(tmp_path, monkeypatch):
+    """A keyword that is not ASCII cannot be looked for in the shadow (its
+    characters are ``?`` there): such a rule set keeps stage 1 on the raw
+    bytes, and finds the same as the stdlib backend."""
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "cle.toml").write_text(
+        '''format = 1
+provider = "Clé"
+[[rule]]
+id = "cle.key"
+name = "Clé key"
+description = "A made-up key named in French."
+key_class = "secret"
+keywords = ["clé_api"]
+pattern = '(?i)clé_api\\s*=\\s*(?P<secret>[A-Za-z0-9]{24})'
+[rule.rotation]
+url = "https://example.com"
+steps = ["x"]
+[[rule.examples]]
+text = "CLÉ_API = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H"
+secret = "4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H"
+''',
+        encoding="utf-8",
+    )
+    ruleset = load_ruleset([rules])
+    fast = Engine(ruleset, prefilter="hyperscan")
+    fast.warm()
+    assert fast.prefilter.patterns.ready and not fast.prefilter._shadow_keywords
+    slow = Engine(ruleset, prefilter="stdlib")
+    for text in ("clé_api = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H ✓", "cl?_api = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H ✓", "x" * 600 + "\nclé_api=4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H é"):
+        want = scan_fragment(slow, Fragment.from_text(text, "a.txt"))
+        assert scan_fragment(fast, Fragment.from_text(text, "a.txt")) == want
+    assert [f.secret for f in scan_fragment(fast, Fragment.from_text("clé_api = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H ✓", "a.txt"))[0] if f.rule_id == "cle.key"] == ["4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H"]
+
+
+def test_cached_stage_two_is_loaded_sooner(tmp_path, monkeypatch):
+    """Without a cached database, stage 2 waits for BUILD_AFTER seconds of
+    regex work (compiling costs up to a second); with one, for LOAD_AFTER."""
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    stage = Engine(RULES, prefilter="hyperscan").prefilter.patterns
+    between = (pf.PatternStage.LOAD_AFTER + pf.PatternStage.BUILD_AFTER) / 2
+    stage.spent(between)
+    assert not stage.ready  # nothing cached yet
+    stage.spent(pf.PatternStage.BUILD_AFTER)
+    assert stage.ready
+    again = Engine(RULES, prefilter="hyperscan").prefilter.patterns
+    again.spent(pf.PatternStage.LOAD_AFTER / 2)
+    assert not again.ready
+    again.spent(pf.PatternStage.LOAD_AFTER)
+    assert again.ready
+    monkeypatch.setenv("KEYSCAN_NO_CACHE", "1")  # the cache is not looked at
+    third = Engine(RULES, prefilter="hyperscan").prefilter.patterns
+    third.spent(between)
+    assert not third.ready
