@@ -1,4 +1,6 @@
 """Worker processes give the same report as one process."""
+import os
+
 from keyscan import parallel
 from keyscan.engine import Engine
 from keyscan.reporters import RenderOptions, renderer
@@ -64,3 +66,33 @@ def test_findings_that_sort_alike_keep_the_serial_order(workdir, monkeypatch):
     assert [f.source.get("map") for f in par.findings] == maps
     render = renderer("json")
     assert render(serial, RenderOptions()) == render(par, RenderOptions())
+
+
+def test_pool_worker_handler_is_not_woken_by_results():
+    """keyscan's pool: the thread that keeps workers alive waits for the
+    workers and for changes, not for the result pipe (where it spun while a
+    result waited to be read); results still come, a killed worker is still
+    replaced, and a closed pool still ends."""
+    import multiprocessing
+    import signal
+    import time
+
+    from keyscan import parallel
+
+    pool = parallel._Pool(2, context=multiprocessing.get_context("fork"))
+    try:
+        assert pool._outqueue._reader not in pool._get_sentinels()
+        assert pool._change_notifier._reader in pool._get_sentinels()
+        assert sorted(pool.imap_unordered(abs, range(-300, 0))) == list(range(1, 301))
+        before = {p.pid for p in pool._pool}
+        os.kill(next(iter(before)), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while {p.pid for p in pool._pool} == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {p.pid for p in pool._pool} != before and len(pool._pool) == 2
+        assert sorted(pool.imap_unordered(abs, range(-20, 0))) == list(range(1, 21))
+        pool.close()
+        pool.join()
+    except BaseException:
+        pool.terminate()
+        raise
