@@ -20,3 +20,23 @@ def test_percent_encoded_key_is_still_found_through_the_decoder():
     encoded = key.replace("$", "%24").replace("@", "%40")
     findings, _, _ = scan_fragment(ENGINE, Fragment.from_text(f"https://x.test/?k={encoded}\n", "a.txt"))
     assert [(f.secret, f.source.get("decoded")) for f in findings] == [(key, ["percent"])]
+
+
+def test_a_lone_match_is_kept_as_the_full_comparison_keeps_it():
+    """_prefer_specific returns a list of fewer than two matches as it is;
+    the full comparison (reached with a duplicate added) keeps the same."""
+    from keyscan.engine.matcher import _prefer_specific
+
+    texts = [
+        f"IMX_KEY = '{fake_immutable_secret(seed=43)}'\n",  # specific
+        "password = 'Xr4vB8nT2mQ9kL1pZ'\n",  # generic alone
+        f"https://x.test/?k={fake_immutable_secret(seed=44).replace('_', '%5F')}\n",  # decoded only
+    ]
+    seen = 0
+    for text in texts:
+        matches = ENGINE.scan(Fragment.from_text(text, "a.txt")).matches
+        for m in matches:
+            assert _prefer_specific([m]) == [m] == _prefer_specific([m, m])
+            seen += 1
+    assert _prefer_specific([]) == []
+    assert seen >= 3

@@ -189,6 +189,8 @@ def _prefer_specific(matches: list[Match]) -> list[Match]:
     """Drop a generic-rule match whose span overlaps a specific rule's match,
     a decoded match of a secret also matched as is inside the decoded run,
     and exact duplicates (same rule, same span)."""
+    if len(matches) < 2:  # nothing to compare (most fragments: none at all)
+        return matches
     seen: set[tuple] = set()
     # Specific spans by start, with the furthest end among each prefix: a
     # generic match overlaps one when a span starting before its end ends
