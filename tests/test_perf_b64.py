@@ -5,10 +5,12 @@ straightforward decoders in keyscan/decode/reference.py, at the lengths and
 positions where the shortcuts switch on and off."""
 import base64
 import binascii
+import json
 import random
 import string
 
 import keyscan.decode as decode
+from helpers import fake_immutable_secret, run_keyscan
 from keyscan.decode import encodings as enc
 from keyscan.decode import reference
 
@@ -217,3 +219,30 @@ def test_decoded_variants_of_texts_seen_again(monkeypatch):
         m.setattr(decode, "_runs", reference.runs)
         assert variants() == fast
     assert any(v[1] == ("base64", "base64") for v in fast)
+
+
+def test_a_key_in_files_of_the_same_text_is_found_in_each(tmp_path):
+    # Three copies of a large file holding a made-up key in base64 and in
+    # hex, and one alike at both ends without it: keyscan (one process, so
+    # the kept spans serve the copies) reports the key in every copy, as the
+    # reference decoders do.
+    key = fake_immutable_secret(seed=13)
+    planted = f"\nb = '{base64.b64encode(f'token={key}'.encode()).decode()}';\nh = '{binascii.hexlify(key.encode()).decode()}';\n"
+    text = _big_text(random.Random(21), planted)
+    other = _big_text(random.Random(21), "\n" + "#" * (len(planted) - 2) + "\n")
+    assert len(text) == len(other) and len(text) >= enc._SEEN_MIN
+    for name in ("a.js", "b/a.js", "c/d/a.js"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "0.js").write_text(other)  # walked first
+    reports = []
+    for mode in ("fast", "reference"):
+        res = run_keyscan("scan", str(tmp_path), "--no-gitignore", "--no-redact", "--jobs", "1", "-f", "json", env={"KEYSCAN_DECODE": mode})
+        assert res.code == 1, res.err
+        reports.append(json.loads(res.out)["findings"])
+    assert reports[0] == reports[1]
+    found = {(f["path"], f["secret"], tuple(f["source"].get("decoded") or ())) for f in reports[0]}
+    for name in ("a.js", "b/a.js", "c/d/a.js"):
+        assert any(p.endswith(name) and k == key and d == ("base64",) for p, k, d in found), found
+        assert any(p.endswith(name) and k == key and d == ("hex",) for p, k, d in found), found
+    assert not any(p.endswith("0.js") for p, _, _ in found)
