@@ -27,7 +27,7 @@ from typing import Any, Iterator, NamedTuple
 
 from ..models import Fragment, ScanError, Stats
 from . import register_reader
-from .worktree import WINDOW, FileEntry, _windows, open_regular, open_sized, read_fragments
+from .worktree import WINDOW, FileEntry, _windows, open_sized, read_fragments
 
 MAX_MAP_BYTES = 64 * 1024 * 1024  # larger maps are scanned as text, not parsed
 MAX_SECTIONS = 10_000
