@@ -84,9 +84,10 @@ class Anchors:
 
 class TextView:
     """One text as anchored matching sees it, computed at most once for all
-    the rules run on it: whether it holds İ, ſ or K (then no anchors), and
-    its ASCII shadow, reversed. ``shadow`` and ``folds`` may be given when
-    already known (the prefilter made the shadow of this text)."""
+    the rules run on it: whether it holds İ, ſ or K (then the folded heads
+    are used), and its ASCII shadow, reversed. ``shadow`` and ``folds`` may
+    be given when already known (the prefilter made the shadow of this
+    text)."""
 
     __slots__ = ("text", "_shadow", "_backwards", "_folds")
 
