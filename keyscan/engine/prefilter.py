@@ -200,7 +200,7 @@ class PatternStage:
 
     BUILD_AFTER = 0.25  # seconds of regex work before the database is compiled
     # ... or loaded, when the disk cache has it (loading takes ~15 ms).
-    LOAD_AFTER = 0.02
+    LOAD_AFTER = 0.05
 
     def __init__(self, patterns: Sequence[str], fold: bool = False, keywords: Sequence[bytes] = ()) -> None:
         self._sources = list(patterns)
