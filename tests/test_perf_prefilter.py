@@ -378,3 +378,18 @@ def test_cached_stage_two_is_loaded_sooner(tmp_path, monkeypatch):
     third = Engine(RULES, prefilter="hyperscan").prefilter.patterns
     third.spent(between)
     assert not third.ready
+
+
+def test_shadow_from_the_bytes_is_the_shadow_of_the_text():
+    """The prefilter makes the shadow of valid UTF-8 with bytes.translate;
+    it must equal the text's, also for what the engine builds fragments
+    from (surrogatepass, replace) and for bytes that are not UTF-8."""
+    rnd = random.Random(5)
+    alphabet = ["a", "Z", "0", "=", "?", " ", "\n", "é", "ß", "✓", "\u3000", "\U0001f511", "\ud800", "\udcff", "\ufffd", "\u0130"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
+        for data in (text.encode("utf-8", "surrogatepass"), text.encode("utf-8", "replace")):
+            assert pf._shadow_of(data, text) == shadow(text), repr(text)
+        raw = bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 40)))
+        decoded = raw.decode("utf-8", "replace")
+        assert pf._shadow_of(raw, decoded) == shadow(decoded), raw
