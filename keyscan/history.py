@@ -312,11 +312,11 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     provenance's serial tail on git's repository)."""
     import multiprocessing
 
-    from .parallel import collect, shutdown
+    from .parallel import _Pool, collect, shutdown
 
     global _WORKER
     _WORKER = (git, engine)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+    pool = _Pool(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))  # see parallel._Pool
     graph = _Background(commit_graph, git, revs) if revs == ["--all"] else None  # after the fork: no thread in a worker
     stats = report.stats
     hits: dict[str, _Hit] = {}
