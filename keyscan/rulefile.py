@@ -135,10 +135,17 @@ class Rule:
 
         return pathspec.GitIgnoreSpec.from_lines(self.exclude_paths)
 
+    @cached_property
+    def _path_matchers(self):
+        return (_spec_matcher(self.path_spec), _spec_matcher(self.exclude_spec))
+
     def applies_to(self, path: str) -> bool:
-        if self.path_spec is not None and not self.path_spec.match_file(path):
+        if self.path_spec is None and self.exclude_spec is None:
+            return True
+        inside, excluded = self._path_matchers
+        if inside is not None and not inside(path):
             return False
-        if self.exclude_spec is not None and self.exclude_spec.match_file(path):
+        if excluded is not None and excluded(path):
             return False
         return True
 
@@ -150,6 +157,34 @@ class Rule:
             if value == key or value.lower() == key.lower():
                 return env
         return self.environment_fixed or "unknown"
+
+
+def _spec_matcher(spec):
+    """``spec.match_file`` as one regex search when no pattern negates
+    (then a path matches the spec exactly when it matches one pattern):
+    1 us a path instead of 9 us for the built-in generic rule's eight
+    ``exclude_paths``, paid for each fragment the engine or its result memo
+    looks at. With a negation, ``match_file`` itself."""
+    if spec is None:
+        return None
+    patterns = [p for p in spec.patterns if p.include is not None]
+    if not patterns or any(p.include is not True or p.regex is None for p in patterns):
+        return spec.match_file
+    import re
+
+    from pathspec.util import NORMALIZE_PATH_SEPS, normalize_file
+
+    combined = re.compile("|".join("(?:" + p.regex.pattern.replace("(?P<ps_d>", "(?:") + ")" for p in patterns))
+    if NORMALIZE_PATH_SEPS or any(p.regex.flags != combined.flags for p in patterns):
+        return spec.match_file
+    match = combined.match
+
+    def matches(path: str) -> bool:
+        if path.startswith(("/", "./")):
+            path = normalize_file(path)  # what else it does is for Windows separators
+        return match(path) is not None
+
+    return matches
 
 
 @dataclass(frozen=True)
