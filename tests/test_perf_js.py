@@ -207,11 +207,10 @@ def test_a_key_in_base64_in_js_escapes_in_percent_is_found():
     assert kinds == [("percent", "js-escape", "base64")]
 
 
-@pytest.mark.xfail(strict=True, reason="encodings.percent_runs skips tokens under MIN_DECODED + 2 characters, but a lone surrogate percent-decodes to 3 characters")
 def test_percent_after_a_lone_surrogate():
     # A JS-escaped lone surrogate, then a percent escape: the decoded JS text
     # is 10 characters, percent-decoded to 10 (the surrogate's 3 bytes are 3
-    # replacement characters); the reference finds it, the fast finder not.
+    # replacement characters); the length bound must not skip it.
     text = "x4g\udE00\ud83d%41"
     assert _flat(decode.encodings.percent_runs(text)) == _flat(reference.percent_runs(text))
 

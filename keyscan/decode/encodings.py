@@ -466,6 +466,9 @@ _BACK: dict[str, re.Pattern] = {}
 _PCT_WINDOW = 256
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def percent_runs(text: str) -> Iterator[tuple[str, Run]]:
     find = text.find
     search = PCT_TRIGGER.search
@@ -483,8 +486,10 @@ def percent_runs(text: str) -> Iterator[tuple[str, Run]]:
         # The trigger is always decoded (a '%' is never part of another
         # escape), three characters to one byte, and no byte gives more than
         # one character: a token under MIN_DECODED + 2 characters cannot
-        # decode to MIN_DECODED (C's "%02x" and "%-20s" end here).
-        if end - start >= MIN_DECODED + 2:
+        # decode to MIN_DECODED (C's "%02x" and "%-20s" end here). Except a
+        # lone surrogate (a decoded JS "\udc00"): its three bytes decode to
+        # three replacement characters.
+        if end - start >= MIN_DECODED + 2 or (not text[start:end].isascii() and _SURROGATE.search(text, start, end)):
             raw = text[start:end]
             decoded, offsets = decode_percent_run(raw, start)
             if len(decoded) >= MIN_DECODED and decoded != raw:
