@@ -25,16 +25,8 @@ class ScanOptions:
 
 def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], list[Suppressed], list[ScanError]]:
     """Findings in one fragment, plus placeholder matches as suppressed."""
-    memo = _memo(engine)
-    key = memo.key(fragment) if memo is not None else None
-    kept = memo.get(key, fragment) if key is not None else None
-    if kept is not None:
-        (matches, placeholders), errors = kept, []
-    else:
-        result = engine.scan(fragment)
-        matches, placeholders, errors = result.matches, result.placeholders, result.errors
-        if key is not None and not errors:
-            memo.put(key, fragment, matches, placeholders)
+    result = engine.scan(fragment)
+    matches, placeholders, errors = result.matches, result.placeholders, result.errors
     if not matches and not placeholders:
         return [], [], errors  # most fragments: nothing to place
     limit = fragment.meta.get("report_limit")
@@ -48,18 +40,6 @@ def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], li
         dropped = to_findings(fragment, [m for m, _ in placeholders])
         suppressed = [Suppressed(f, "placeholder", why) for f, (_, why) in zip(dropped, placeholders)]
     return findings, suppressed, errors
-
-
-def _memo(engine: Engine):
-    """This process's ``ResultMemo`` for ``engine`` (None when turned off
-    with KEYSCAN_NO_MEMO=1); a forked worker starts from a copy of its
-    parent's."""
-    memo = engine.__dict__.get("_result_memo", False)
-    if memo is False:
-        from .engine.memo import ENABLED, ResultMemo
-
-        memo = engine.__dict__["_result_memo"] = ResultMemo(engine) if ENABLED else None
-    return memo
 
 
 def scan_fragments(engine: Engine, fragments: Iterable[Fragment], report: Report) -> None:

@@ -49,7 +49,7 @@ def test_repeated_files_report_as_without_reuse(workdir, ruleset, monkeypatch):
     engine = Engine(ruleset)
     reused = _report(engine)
     assert reused == plain
-    assert engine._result_memo.hits == 2  # b/app.js and e/copy.js; not the lock file (other rules apply) nor the twin
+    assert engine.memo.hits == 2  # b/app.js and e/copy.js; not the lock file (other rules apply) nor the twin
     paths = sorted(f["path"] for f in reused["findings"])
     assert paths.count("a/app.js") == paths.count("b/app.js") == paths.count("e/copy.js") == 2
     assert sorted(s["path"] for s in reused["suppressed"]).count("b/app.js") == 1
@@ -84,7 +84,7 @@ def test_history_small_and_failed_fragments_are_not_kept(ruleset, monkeypatch):
     assert kmemo.ResultMemo(engine).key(Fragment.from_text(text, "a.js", origin="history")) is None
     assert kmemo.ResultMemo(engine).key(Fragment.from_text("x = 1\n", "a.js")) is None
     frag = Fragment.from_text(text, "a.js")
-    real_scan = Engine.scan
+    real_scan = Engine._scan
 
     def timing_out(self, fragment):
         result = real_scan(self, fragment)
@@ -95,8 +95,8 @@ def test_history_small_and_failed_fragments_are_not_kept(ruleset, monkeypatch):
 
         return ScanError(fragment.path, "timeout", "rule x gave up", "x")
 
-    monkeypatch.setattr(Engine, "scan", timing_out)
+    monkeypatch.setattr(Engine, "_scan", timing_out)
     for _ in range(2):
         _, _, errors = scan_fragment(engine, frag)
         assert len(errors) == 1
-    assert engine._result_memo.hits == 0 and not engine._result_memo._kept
+    assert engine.memo.hits == 0 and not engine.memo._kept

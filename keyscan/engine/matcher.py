@@ -50,6 +50,11 @@ class Engine:
         # built (see prefilter.PatternStage).
         self._timing = getattr(self.prefilter, "patterns", None) is not None
         self._anchors = None  # anchored matching, once stage 2 is built (anchor.py)
+        from .memo import ENABLED, ResultMemo
+
+        # Results of fragments seen before in this process (memo.py); a
+        # forked worker starts from a copy of its parent's.
+        self.memo = ResultMemo(self) if ENABLED else None
 
     def candidates(self, data: bytes, path: str) -> list[Rule]:
         """Rules whose keywords occur in ``data`` and that apply to ``path``."""
@@ -72,6 +77,18 @@ class Engine:
             self._anchors.preload(self.rules)
 
     def scan(self, fragment: Fragment) -> EngineResult:
+        memo = self.memo
+        key = memo.key(fragment) if memo is not None else None
+        if key is not None:
+            kept = memo.get(key, fragment)
+            if kept is not None:
+                return EngineResult(*kept, [])
+        result = self._scan(fragment)
+        if key is not None and not result.errors:
+            memo.put(key, fragment, result.matches, result.placeholders)
+        return result
+
+    def _scan(self, fragment: Fragment) -> EngineResult:
         matches: list[Match] = []
         placeholders: list[tuple[Match, str]] = []
         errors: list[ScanError] = []
