@@ -846,21 +846,17 @@ def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str
     processes. Finding the commits that add or remove a blob means diffing
     every commit against its first parent (4.8 s on git's 85,361 commits, on
     one core while the other waits at the end of a history scan). The
-    commits, in the order one ``git log --topo-order`` gives them (``git
-    rev-list`` with the same ordering options), are cut into consecutive
+    commits, in the order one ``git log --topo-order`` gives them
+    (``commit_graph``, read here unless ``graph`` is given), are cut into consecutive
     parts, taken in turn by ``jobs`` processes at a time; each part goes to
     ``git log --no-walk=unsorted --stdin``, which shows exactly those
     commits, in that order, each
     diffed as the single log would; the parts' outputs are read whole
     (only matching commits are shown, so they are small) and joined in
     order."""
-    if graph is not None:
-        commits = [line.split(b" ", 1)[0] for line in (graph if reverse else reversed(graph)) if line]
-    else:
-        order = ["rev-list", *revs, "--topo-order"]
-        if reverse:
-            order.append("--reverse")
-        commits = git.run(*order, "--").split()
+    if graph is None:
+        graph = commit_graph(git, revs)
+    commits = [line.split(b" ", 1)[0] for line in (graph if reverse else reversed(graph)) if line]
     if len(commits) < SPLIT_LOG_MIN_COMMITS:
         yield from log_changes(git, revs, find_objects=find_objects, reverse=reverse)
         return
