@@ -427,3 +427,19 @@ def test_refs_list_is_capped_with_branches_first(tmp_path, engine, monkeypatch):
     f = only(history(repo, engine), key)
     assert f.lifecycle["refs"] == ["refs/heads/main", "refs/pull/0/head", "refs/tags/v1"]
     assert f.lifecycle["refs_more"] == 4
+
+
+def test_progress_lines_name_each_phase(capsys):
+    """What `--progress` prints in each phase of a history scan, the
+    listing (before any blob is read: a parallel scan orders the whole
+    listing first) included."""
+    from keyscan.cli import _progress_printer
+    from keyscan.sources.history import Progress
+
+    show = _progress_printer()
+    show(Progress(8192, 0, 1.0, "listing"))
+    assert capsys.readouterr().err == "\r\033[Kkeyscan: listing the history: 8,192 objects so far..."
+    show(Progress(120, 5_000_000, 2.0, "blobs"))
+    assert capsys.readouterr().err == "\r\033[Kkeyscan: 120 blobs, 5.0 MB, 2.5 MB/s"
+    show(Progress(165_291, 5_630_000_000, 20.0, "provenance"))
+    assert capsys.readouterr().err.endswith("165,291 blobs, 5,630.0 MB read; finding the commits that added the keys...")
