@@ -26,7 +26,6 @@ from .redact import ELLIPSIS, redact
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_$@.:-]{16}")
 
 _ENGINE = None
-WARM_TEXT = 64 * 1024  # texts from this size load the cached stage-2 database first
 
 
 def _engine():
@@ -63,12 +62,6 @@ def found_in(text: str) -> set[str]:
     if not _TOKEN.search(text):
         return set()
     engine = _engine()
-    stage = getattr(engine.prefilter, "patterns", None)
-    if stage is not None and len(text) >= WARM_TEXT:
-        # A report this large came from a large scan, which left stage 2 in
-        # the disk cache: loaded first, the rules run narrowed and anchored
-        # (a 700 KB report: 0.36 -> 0.09 s, in the parent after the workers).
-        stage.load_cached()
     frag = Fragment.from_text(text, "keyscan-output")
     secrets = {m.secret for m in engine.scan(frag).matches}
     keywords = {k for r in engine.candidates(frag.data, frag.path) for k in r.keywords}

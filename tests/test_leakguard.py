@@ -35,28 +35,29 @@ def test_a_key_glued_to_a_word_in_a_non_ascii_report_is_redacted():
 
 
 def test_a_large_report_is_guarded_the_same_with_stage_two_loaded(monkeypatch, tmp_path):
-    """A report of 64 KB or more loads the cached stage-2 database before
-    the rules run (narrowed and anchored); what it redacts is what the
-    unnarrowed rules redact."""
+    """A report of 64 KB or more (like any fragment that long) loads the
+    cached stage-2 database before the rules run (narrowed and anchored);
+    what it redacts is what the unnarrowed rules redact."""
     from keyscan import leakguard
-    from keyscan.engine import prefilter
+    from keyscan.engine import matcher, prefilter
 
     monkeypatch.setattr(prefilter, "_cache_dir", lambda: tmp_path)
     monkeypatch.delenv("KEYSCAN_NO_CACHE", raising=False)
     keys = [fake_immutable_secret(seed=80 + i) for i in range(3)]
     filler = "".join(f'{{"path": "src/m{i}.js", "secret": "sk_imapik-…", "token_count": {i}}},\n' for i in range(1500))
     text = filler + f"missing-{keys[0]} {keys[1]}\n" + filler + f'"db_password": "{keys[2]}"\n'
-    assert len(text) >= leakguard.WARM_TEXT
+    assert len(text) >= matcher.LOAD_STAGE2_TEXT
 
     monkeypatch.setattr(leakguard, "_ENGINE", None)
-    monkeypatch.setattr(leakguard, "WARM_TEXT", 1 << 40)
+    monkeypatch.setattr(matcher, "LOAD_STAGE2_TEXT", 1 << 40)
+    monkeypatch.setattr(prefilter.PatternStage, "LOAD_AFTER", 1e9)  # no load part way either
     plain = guard(text)
     stage = leakguard._engine().prefilter.patterns
     assert stage is not None and not stage.ready  # these rules ran unnarrowed
     stage.build()  # what a large scan leaves in the cache
 
     monkeypatch.setattr(leakguard, "_ENGINE", None)
-    monkeypatch.setattr(leakguard, "WARM_TEXT", 64 * 1024)
+    monkeypatch.setattr(matcher, "LOAD_STAGE2_TEXT", 64 * 1024)
     loaded = guard(text)
     assert leakguard._engine().prefilter.patterns.ready
     assert loaded == plain and not any(k in loaded for k in keys)

@@ -19,6 +19,10 @@ TIMEOUT_BASE = 2.0
 TIMEOUT_PER_MB = 1.0
 # Texts this long get anchored matching (anchor.py) once stage 2 is built.
 ANCHOR_MIN_TEXT = 512
+# A fragment this long loads a cached stage 2 before its rules run, instead
+# of after 0.05 s of regex work (the report guard's 700 KB report of the
+# large tree: 0.36 -> 0.09 s, all of it in one fragment).
+LOAD_STAGE2_TEXT = 64 * 1024
 # Matches (findings and placeholders) one fragment may yield. A file of
 # nothing but keys costs about 10 KB of memory per finding, and its report
 # more: past this the rest is not listed, and the report says so.
@@ -92,6 +96,8 @@ class Engine:
         matches: list[Match] = []
         placeholders: list[tuple[Match, str]] = []
         errors: list[ScanError] = []
+        if self._timing and len(fragment.data) >= LOAD_STAGE2_TEXT:
+            self._timing = not self.prefilter.patterns.load_cached()
         rules = self.selected(fragment.data, lambda: fragment.text, fragment.path)
         try:
             if rules:

@@ -244,17 +244,20 @@ class PatternStage:
     def spent(self, seconds: float) -> None:
         if self._db is None and not self._failed:
             self._spent += seconds
-            if self._spent >= self.LOAD_AFTER:
-                if self._threshold is None:
-                    cached = os.environ.get("KEYSCAN_NO_CACHE") is None and self._cache_path().is_file()
-                    self._threshold = self.LOAD_AFTER if cached else self.BUILD_AFTER
-                if self._spent >= self._threshold:
-                    self.build()
+            if self._spent >= self.LOAD_AFTER and self._spent >= (self.LOAD_AFTER if self._cached() else self.BUILD_AFTER):
+                self.build()
+
+    def _cached(self) -> bool:
+        """Does the disk cache hold this database? (Looked up once.)"""
+        if self._threshold is None:
+            cached = os.environ.get("KEYSCAN_NO_CACHE") is None and self._cache_path().is_file()
+            self._threshold = self.LOAD_AFTER if cached else self.BUILD_AFTER
+        return self._threshold == self.LOAD_AFTER
 
     def load_cached(self) -> bool:
         """Load the database now if the disk cache has it (~15 ms); never
         compile. True when the stage is ready."""
-        if self._db is None and not self._failed and os.environ.get("KEYSCAN_NO_CACHE") is None and self._cache_path().is_file():
+        if self._db is None and not self._failed and self._cached():
             self.build()
         return self._db is not None
 
