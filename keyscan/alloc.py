@@ -20,6 +20,7 @@ TRIM_THRESHOLD = 512 << 20  # free heap top kept before giving it back
 _M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 _done = False
+_libc = None  # glibc, once tune_for_large_scans found it
 
 
 def tune_for_large_scans() -> bool:
@@ -40,6 +41,21 @@ def tune_for_large_scans() -> bool:
     except (OSError, AttributeError):
         return False
     del gnu
+    global _libc
+    _libc = libc
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     _done = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return _done
+
+
+def give_back() -> None:
+    """Return the heap's free memory to the system now (glibc's
+    ``malloc_trim``), after a phase whose blocks will not be needed again;
+    the thresholds above otherwise keep it for the rest of the run. A
+    history scan's parent calls it once the listing is ordered (the
+    ordering's map of every blob, 25 MB on git's repository, stayed
+    resident for the whole scan), and each history worker after a batch (its
+    heap kept the largest blob's text and decodings for the rest of the
+    scan). A no-op where the thresholds were not set."""
+    if _libc is not None:
+        _libc.malloc_trim(0)

@@ -61,12 +61,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, NamedTuple, Sequence
 
+from .alloc import give_back
 from .errors import KeyscanError
 from .filters import Filter
 from .findings import PUBLIC_EXPOSURES
 from .git import (
     NULL_SHA,
-    CAT_FILE_CONFIG,
+    LEAN_CONFIG,
     BlobList,
     CatFile,
     CommitChanges,
@@ -268,10 +269,11 @@ def _scan_batch(items: list[tuple[str, bytes]]) -> tuple[dict[str, _Hit], Stats,
     if _CAT is None or _CAT.git is not git:
         if _CAT is not None:
             _CAT.close()  # another scan's
-        _CAT = CatFile(git, CAT_FILE_CONFIG)  # this worker's own, kept for all its batches (in pack order)
+        _CAT = CatFile(git, LEAN_CONFIG)  # this worker's own, kept for all its batches (in pack order)
     stats = Stats()
     errors: list[ScanError] = []
     hits, count = _scan_blobs(git, engine, BlobList.of(items), stats, errors, cat=_CAT)
+    give_back()
     return hits, stats, errors, count
 
 
@@ -332,6 +334,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
         blobs.finish()
         listed = proc.finish()
         order = in_pack_order(git, blobs)
+        give_back()  # the ordering's map of every blob, freed but kept by the heap
         batches = ([(blobs.sha(i), blobs.path(i)) for i in order[k:k + PARALLEL_BATCH]] for k in range(0, len(order), PARALLEL_BATCH))
         for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):
             hits.update(part)

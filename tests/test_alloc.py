@@ -42,3 +42,31 @@ def test_scan_works_with_the_thresholds(tmp_path):
     (tmp_path / "a.env").write_text("NOTHING=here\n")
     res = subprocess.run([sys.executable, "-m", "keyscan", "scan", str(tmp_path), "-f", "json"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+GIVE_BACK_CHILD = r"""
+from keyscan.alloc import give_back, tune_for_large_scans
+
+def rss_mb():
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) // 1024
+
+give_back()  # before tuning: nothing to do, nothing breaks
+assert tune_for_large_scans()
+blocks = [bytearray(1 << 20) for _ in range(64)]  # 64 MB in the heap
+keep = bytearray(1 << 20)  # above them: the heap's top cannot shrink
+del blocks
+before = rss_mb()
+give_back()
+print(before, rss_mb())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_give_back_returns_freed_heap_memory():
+    """With the thresholds set, freed blocks stay resident (that is their
+    point, for the next file); ``give_back`` returns them when a phase is
+    over (a history scan's ordering of its listing)."""
+    out = subprocess.run([sys.executable, "-c", GIVE_BACK_CHILD], capture_output=True, text=True, check=True).stdout.split()
+    before, after = int(out[0]), int(out[1])
+    assert before - after >= 48, (before, after)

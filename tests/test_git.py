@@ -393,3 +393,51 @@ def test_pack_order_falls_back_to_the_listing_when_git_fails(tmp_path, monkeypat
     blobs = kgit.BlobList.of(kgit.parse_listing(kgit.list_objects(info.git, ["--all"]).stdout, []))
     monkeypatch.setattr(info.git, "_prefix", [*info.git._prefix, "--no-such-option"])
     assert list(kgit.in_pack_order(info.git, blobs)) == [0, 1]
+
+
+def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_path, monkeypatch):
+    """The listing, both provenance walks (one log, the split one) and the
+    pack-order listing run with ``LEAN_CONFIG``, after the hardened
+    settings so that it wins; git accepts it and the answers stay right."""
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=33)
+    repo.commit("root", {"a.txt": "plain\n"})
+    repo.commit("key", {"cfg/app.env": f"K={key}\n"})
+    repo.commit("more", {"b.txt": "b\n"})
+    info = kgit.open_repo(str(repo.path))
+    seen: list[list] = []
+
+    def argv_of(self, args):
+        argv = real_argv(self, args)
+        seen.append([a.decode() if isinstance(a, bytes) else a for a in argv])
+        return argv
+
+    real_argv = kgit.Git.argv
+    monkeypatch.setattr(kgit.Git, "argv", argv_of)
+    blob = repo.git("rev-parse", "HEAD~1:cfg/app.env").strip()
+
+    proc = kgit.list_objects(info.git, ["--all"])
+    listed = [sha for sha, _ in kgit.parse_listing(proc.stdout, [], None)]
+    proc.finish()
+    blobs = kgit.BlobList()
+    for sha in listed:
+        blobs.append(sha, b"p")
+    blobs.finish()
+    assert sorted(kgit.in_pack_order(info.git, blobs)) == list(range(len(listed)))
+    one = list(kgit.log_changes(info.git, ["--all"], find_objects=[blob]))
+    monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
+    assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], jobs=2)) == one
+    assert len(one) == 1
+
+    def settings(argv):
+        return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-c"]
+
+    commands = {next(a for a in argv[1:] if not a.startswith("-") and "=" not in a): argv for argv in seen}
+    assert {"rev-list", "cat-file", "log"} <= set(commands)
+    for argv in seen:
+        if "--objects" in argv or "--batch-all-objects" in argv or "log" in argv:
+            got = settings(argv)
+            for item in kgit.LEAN_CONFIG:
+                name = item.split("=")[0]
+                last = [s for s in got if s.startswith(name + "=")][-1]
+                assert last == item, (argv, name)
