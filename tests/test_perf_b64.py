@@ -167,7 +167,7 @@ def test_a_text_seen_again_gives_the_same_runs_without_a_new_search(monkeypatch)
     monkeypatch.setattr(enc, "_SEEN", enc._Seen())
     searched = []
     spans = enc._spans
-    monkeypatch.setattr(enc, "_spans", lambda text: searched.append(len(text)) or spans(text))
+    monkeypatch.setattr(enc, "_spans", lambda text, shadow=None: searched.append(len(text)) or spans(text, shadow))
     text = _big_text(random.Random(1))
     first = _same_b64_runs(text)
     assert len(first) > 10 and len(searched) == 1
@@ -246,3 +246,32 @@ def test_a_key_in_files_of_the_same_text_is_found_in_each(tmp_path):
         assert any(p.endswith(name) and k == key and d == ("base64",) for p, k, d in found), found
         assert any(p.endswith(name) and k == key and d == ("hex",) for p, k, d in found), found
     assert not any(p.endswith("0.js") for p, _, _ in found)
+
+
+def test_the_engine_hands_the_decoders_a_shadow_it_already_has(monkeypatch):
+    """An ASCII fragment's bytes, or the prefilter's shadow of a non-ASCII
+    text, serve as the text's shadow for the base64/hex search, which
+    gives the same runs with it as without it."""
+    from keyscan.engine.matcher import Engine
+    from keyscan.models import Fragment
+    from keyscan.rulefile import load_ruleset
+
+    rnd = random.Random(7)
+    texts = [_big_text(rnd), "café ✓ " + _big_text(rnd) + " ünïcode"]
+    engine = Engine(load_ruleset())
+    engine.warm()
+    stage_ready = getattr(engine.prefilter, "patterns", None) is not None and engine.prefilter.patterns.ready
+    for text in texts:
+        fragment = Fragment(text.encode("utf-8"), "src/app.js", "worktree")
+        engine.scan(fragment)
+        shadow = engine._shadow_of(fragment)
+        if text.isascii():
+            assert shadow is fragment.data
+        elif stage_ready:
+            assert shadow == text.encode("ascii", "replace")
+        if shadow is not None:
+            monkeypatch.setattr(enc, "_SEEN", enc._Seen())  # searched now, with the shadow
+            assert _flat(enc.base64_and_hex(text, None, shadow)) == _flat(reference.base64_and_hex(text))
+            with_shadow = [(v.kinds, v.start, v.end, v.text) for v in decode.decoded_variants(text, shadow=shadow)]
+            assert with_shadow == [(v.kinds, v.start, v.end, v.text) for v in decode.decoded_variants(text)]
+            assert with_shadow

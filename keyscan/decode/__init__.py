@@ -56,7 +56,7 @@ def _skip_inline_map(text: str):
     return skip
 
 
-def _runs(text: str):
+def _runs(text: str, shadow: bytes | None = None):
     # Each decoder's trigger needs a character that ``in`` finds at C speed
     # (a backslash, a '%') or a length: a text without it is not searched.
     if "\\" in text:
@@ -64,7 +64,7 @@ def _runs(text: str):
     if "%" in text:
         yield from percent_runs(text)
     if len(text) >= MIN_B64:
-        yield from base64_and_hex(text, _skip_inline_map(text))
+        yield from base64_and_hex(text, _skip_inline_map(text), shadow)
 
 
 def _may_hold_runs(text: str) -> bool:
@@ -95,15 +95,17 @@ class _Budget:
         return True
 
 
-def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[Decoded]:
-    """Encoded runs in ``text`` and what they decode to, outermost first."""
+def decoded_variants(text: str, *, max_depth: int = MAX_DEPTH, shadow: bytes | None = None) -> Iterator[Decoded]:
+    """Encoded runs in ``text`` and what they decode to, outermost first.
+    ``shadow``: ``text.encode("ascii", "replace")``, when the caller has it
+    already (it saves making it again: 0.3 s of a large tree's 9.5 s)."""
     if not text or max_depth <= 0:
         return
     # _variants(text, (), None, max_depth, budget), one generator fewer per
     # text and per variant.
     budget = _Budget()
     take = budget.take
-    for kind, run in _runs(text):
+    for kind, run in _runs(text, shadow):
         decoded = run.text
         if not take(len(decoded)):
             return

@@ -257,9 +257,11 @@ _IS_HEX = bytes(c in _HEX_BYTES for c in range(256))
 _ONE_BAD_LEAD = 42
 
 
-def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
+def base64_and_hex(text: str, skip=None, shadow: bytes | None = None) -> Iterator[tuple[str, Run]]:
     """Every base64 and hex run of ``text`` that decodes to text.
     ``skip(start, end)`` may veto a run (an inline source map, say).
+    ``shadow``: ``text.encode("ascii", "replace")`` if the caller has it
+    (the bytes of an ASCII fragment, the prefilter's shadow of another).
 
     The runs are those of ``candidate_runs``, found on the text's ASCII
     shadow (one byte per character, non-ASCII ones as ``?``, which is not a
@@ -269,17 +271,18 @@ def base64_and_hex(text: str, skip=None) -> Iterator[tuple[str, Run]]:
     handed to the decoders, which test it again in full."""
     if len(text) < MIN_B64:
         return
-    spans = _SEEN.spans(text) if len(text) >= _SEEN_MIN else _spans(text)
+    spans = _SEEN.spans(text, shadow) if len(text) >= _SEEN_MIN else _spans(text, shadow)
     for start, stop in spans:
         if skip is not None and skip(start, stop):
             continue
         yield from _try_run(text, start, stop)
 
 
-def _spans(text: str) -> Iterator[tuple[int, int]]:
+def _spans(text: str, shadow: bytes | None = None) -> Iterator[tuple[int, int]]:
     """The spans (padding included) of the runs of ``text`` that could pass
     decode_base64's lead test or the hex test."""
-    shadow = text.encode("ascii", "replace")
+    if shadow is None:
+        shadow = text.encode("ascii", "replace")
     classes = shadow.translate(_CLASS)
     find = classes.find
     size = len(classes)
@@ -332,7 +335,7 @@ class _Seen:
         self.kept: dict[tuple, tuple[str, tuple]] = {}
         self.chars = 0  # characters kept, and _SPAN_CHARS for each span
 
-    def spans(self, text: str) -> tuple:
+    def spans(self, text: str, shadow: bytes | None = None) -> tuple:
         key = (len(text), text[:64], text[-64:])
         kept = self.kept.pop(key, None)
         if kept is not None and kept[0] == text:
@@ -340,7 +343,7 @@ class _Seen:
             return kept[1]
         if kept is not None:
             self.chars -= _cost(kept)
-        spans = tuple(_spans(text))
+        spans = tuple(_spans(text, shadow))
         self.kept[key] = (text, spans)
         self.chars += _cost((text, spans))
         while self.chars > _SEEN_CHARS:

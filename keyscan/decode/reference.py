@@ -93,7 +93,8 @@ def base64_and_hex(text: str) -> Iterator[tuple[str, Run]]:
             yield "base64", decoded
 
 
-def runs(text: str) -> Iterator[tuple[str, Run]]:
+def runs(text: str, shadow: bytes | None = None) -> Iterator[tuple[str, Run]]:
+    # ``shadow`` (the fast path's saved encoding) is not needed here.
     yield from js_runs(text)
     yield from percent_runs(text)
     yield from base64_and_hex(text)

@@ -107,7 +107,7 @@ class Engine:
 
                 batch: list = []
                 size = 0
-                for variant in decoded_variants(fragment.text):
+                for variant in decoded_variants(fragment.text, shadow=self._shadow_of(fragment)):
                     batch.append(variant)
                     size += len(variant.text)
                     if size >= BATCH_CHARS or len(batch) >= BATCH_VARIANTS:
@@ -119,6 +119,15 @@ class Engine:
             where = "this file" if "report_limit" not in fragment.meta and fragment.line == 1 else "an 8 MiB part of this file"
             errors.append(ScanError(fragment.path, "limit", f"more than {MAX_MATCHES} keys in {where}: the rest were not listed"))
         return EngineResult(_prefer_specific(matches), placeholders, errors)
+
+    def _shadow_of(self, fragment: Fragment) -> bytes | None:
+        """``fragment.text.encode("ascii", "replace")`` when it is at hand:
+        an ASCII fragment's own bytes, or the shadow the prefilter just made
+        of this text; else None."""
+        if fragment.data.isascii():
+            return fragment.data
+        last = getattr(self.prefilter, "last_shadow", None)
+        return last[1] if last is not None and last[0] is fragment.text else None
 
     def _scan_variants(self, variants, fragment, matches, placeholders, errors) -> None:
         """Run the rules each decoded variant selects, in order. The
