@@ -369,15 +369,34 @@ def refs(git: Git) -> list[tuple[str, str]]:
 _GRAPH_ARGS = ("rev-list", "--parents", "--topo-order", "--reverse")
 
 
-def commit_graph(git: Git, revs: Sequence[str]) -> list[bytes]:
+def commit_graph(git: Git, revs: Sequence[str]) -> "CommitGraph":
     """The commits ``revs`` reach, parents before children (the order of
     ``git log --topo-order --reverse``), one line each: the commit's id and
     its parents'. Read once, it serves both ``refs_containing`` and the split
     ``log_changes``."""
-    return git.run(*_GRAPH_ARGS, *revs, "--").splitlines()
+    return CommitGraph(git.run(*_GRAPH_ARGS, *revs, "--"))
 
 
-def refs_containing(git: Git, commits: Iterable[str], graph: Sequence[bytes] | None = None) -> dict[str, list[str]]:
+class CommitGraph:
+    """``commit_graph``'s lines (iterate it), kept as git wrote them: one
+    bytes object. A history scan's parent holds it from the listing to the
+    end: on git's repository 7.8 MB, where a list of its 85,361 lines took
+    19 MB."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __iter__(self) -> Iterator[bytes]:
+        raw, find, start = self.raw, self.raw.find, 0
+        while start < len(raw):
+            end = find(b"\n", start)
+            if end == -1:
+                end = len(raw)
+            yield raw[start:end]
+            start = end + 1
+
+
+def refs_containing(git: Git, commits: Iterable[str], graph: Iterable[bytes] | None = None) -> dict[str, list[str]]:
     """For each of ``commits``: the refs whose history holds it (branches,
     tags, remote-tracking refs), sorted.
 
@@ -797,7 +816,7 @@ class CommitChanges(NamedTuple):
 _LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%at%x00%s%x00"
 
 
-def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True, jobs: int = 1, graph: Sequence[bytes] | None = None) -> Iterator[CommitChanges]:
+def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True, jobs: int = 1, graph: Iterable[bytes] | None = None) -> Iterator[CommitChanges]:
     """Commits reachable from ``revs`` with their changed files (raw diff
     against the first parent; merges included). With ``find_objects``, only
     commits that add or remove one of those blobs, found by id: no secret
@@ -848,7 +867,7 @@ _LOG_DIFF_ARGS = (
 SPLIT_LOG_MIN_COMMITS = 5_000
 
 
-def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str], reverse: bool, jobs: int, graph: Sequence[bytes] | None = None) -> Iterator[CommitChanges]:
+def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str], reverse: bool, jobs: int, graph: Iterable[bytes] | None = None) -> Iterator[CommitChanges]:
     """``log_changes`` with ``find_objects``, its work shared by ``jobs`` git
     processes. Finding the commits that add or remove a blob means diffing
     every commit against its first parent (4.8 s on git's 85,361 commits, on
@@ -863,7 +882,9 @@ def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str
     order."""
     if graph is None:
         graph = commit_graph(git, revs)
-    commits = [line.split(b" ", 1)[0] for line in (graph if reverse else reversed(graph)) if line]
+    commits = [line.split(b" ", 1)[0] for line in graph if line]
+    if not reverse:
+        commits.reverse()
     if len(commits) < SPLIT_LOG_MIN_COMMITS:
         yield from log_changes(git, revs, find_objects=find_objects, reverse=reverse)
         return

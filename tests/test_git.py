@@ -441,3 +441,8 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
                 name = item.split("=")[0]
                 last = [s for s in got if s.startswith(name + "=")][-1]
                 assert last == item, (argv, name)
+
+
+def test_commit_graph_lines_come_from_one_bytes_object():
+    for raw in (b"", b"a\n", b"a b c\nd e\n", b"a\nb", b"a\n\nb\n"):
+        assert list(kgit.CommitGraph(raw)) == raw.splitlines()
