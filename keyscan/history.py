@@ -308,8 +308,8 @@ class _Background:
 
 
 def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> tuple[dict[str, _Hit], _Background | None]:
-    """The first pass in ``jobs`` worker processes, and (with all refs) the
-    commit graph that provenance needs, read in the background while
+    """The first pass in ``jobs`` worker processes, and the commit graph
+    that provenance needs, read in the background while
     ``rev-list --objects`` lists the blobs (a core is free then: 1.4 s of
     provenance's serial tail on git's repository)."""
     import multiprocessing
@@ -319,7 +319,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     global _WORKER
     _WORKER = (git, engine)
     pool = _Pool(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))  # see parallel._Pool
-    graph = _Background(commit_graph, git, revs) if revs == ["--all"] else None  # after the fork: no thread in a worker
+    graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
     stats = report.stats
     hits: dict[str, _Hit] = {}
     missing: list[str] = []
@@ -451,16 +451,15 @@ def commit_info(c: CommitChanges) -> CommitInfo:
 def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False, jobs: int = 1, graph: Iterable[bytes] | None = None) -> None:
     """Introduction, removal and refs of each key found. In a bare
     repository (a server, or a mirror clone) every ref was pushed there.
-    ``graph``: ``commit_graph(git, revs)`` when it was read already (only
-    with ``revs == ["--all"]``, which is also the walk ``refs_containing``
-    needs)."""
+    ``graph``: ``commit_graph(git, revs)`` when it was read already; with
+    ``revs == ["--all"]`` it is also the walk ``refs_containing`` needs."""
     timeline = _events(git, revs, hits, jobs, graph)
     paths = sorted({path for (_, path) in timeline} | {hit.path for hit in hits.values()})
     head_keys = _keys_at_head(git, engine, head, paths, hits, report.errors)
 
     # Where each (key, path) came in, and the blobs to read again to locate it.
     plan: dict[tuple[Key, bytes], tuple[_Event, dict]] = {}
-    ref_cache = refs_containing(git, (e.commit.sha for events in timeline.values() for e in events if e.added), graph)
+    ref_cache = refs_containing(git, (e.commit.sha for events in timeline.values() for e in events if e.added), graph if revs == ["--all"] else None)
     for (key, path), events in timeline.items():
         adds = [e for e in events if e.added]
         if not adds:
