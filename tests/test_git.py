@@ -446,3 +446,26 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
 def test_commit_graph_lines_come_from_one_bytes_object():
     for raw in (b"", b"a\n", b"a b c\nd e\n", b"a\nb", b"a\n\nb\n"):
         assert list(kgit.CommitGraph(raw)) == raw.splitlines()
+
+
+def test_split_log_of_one_branch_from_that_branchs_graph(tmp_path, monkeypatch):
+    """A history scan of one branch reads that branch's commit graph early
+    too; the split walk given it finds what it finds by itself (and no
+    commit of another branch)."""
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=34)
+    repo.commit("root", {"a.txt": "plain\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side key", {"cfg/app.env": f"K={key}\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main key", {"cfg/app.env": f"K={key}\n"})
+    for i in range(3):
+        repo.commit(f"work {i}", {f"w{i}.txt": f"{i}\n"})
+    info = kgit.open_repo(str(repo.path))
+    blob = repo.git("rev-parse", "main:cfg/app.env").strip()
+    graph = kgit.commit_graph(info.git, ["main"])
+    monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
+    for reverse in (True, False):
+        own = list(kgit.log_changes(info.git, ["main"], find_objects=[blob], reverse=reverse, jobs=2))
+        assert [c.sha for c in own] == [repo.git("rev-parse", "main~3").strip()]
+        assert list(kgit.log_changes(info.git, ["main"], find_objects=[blob], reverse=reverse, jobs=2, graph=graph)) == own
