@@ -92,6 +92,8 @@ def test_every_translated_pattern_is_a_superset_on_examples():
         (r"(?s)begin.{0,2000}?end", "begin\n\n\u2028 end"),  # dotall, large bounded repeat
         (r"(?i:[^a-c]{2})z", "ÄÄz"),
         (r"(?x) a \  b  # comment", "a b"),
+        # A list's second key, found by a lookbehind back to the list's name.
+        (r'"(?P<secret>[0-9a-f]{16})"(?<=\bkeys:\s{0,3}\[[^\]]{0,100})', 'cfg = {keys: ["0123456789abcdef", "fedcba9876543210"]}'),
     ],
 )
 def test_translation_keeps_matches(pattern, text):
@@ -99,6 +101,24 @@ def test_translation_keeps_matches(pattern, text):
     expr = superset_pattern(pattern)
     assert expr is not None
     assert _hits(_hs_db([expr]), shadow(text)) == {0}
+
+
+def test_a_literal_in_a_closing_lookbehind_comes_first_when_it_cannot_overlap_the_match():
+    """``R(?<=...literal...)``: the literal must end before the match when
+    its last character is one R cannot match; the superset then starts with
+    it (Hyperscan looks for a literal, not for every quote). When the
+    literal could end inside the match, it is left out."""
+    keyed = superset_pattern(r'"(?P<secret>[0-9a-f]{16})"(?<=\bkeys:\s{0,3}\[[^\]]{0,100})')
+    assert keyed.startswith(b"[\\x6b][\\x65][\\x79][\\x73][\\x3a][\\x00-\\x7f]*")
+    db = _hs_db([keyed])
+    assert _hits(db, b'keys: ["0123456789abcdef"]') == {0}
+    assert _hits(db, b'["0123456789abcdef"] keys: [') == set()
+    overlapping = superset_pattern(r"[a-z]{3}(?<=abc)")
+    assert b"\\x00-\\x7f" not in overlapping
+    assert _hits(_hs_db([overlapping]), b"abc") == {0}
+    # The shipped Hardhat rule gets its list's name as a prefix.
+    hardhat = next(r for r in RULES.rules if r.id == "evm.hardhat-accounts")
+    assert superset_pattern(hardhat.pattern_source).startswith(b"[\\x61][\\x63][\\x63][\\x6f][\\x75][\\x6e][\\x74][\\x73][\\x00-\\x7f]*")
 
 
 @pytest.mark.parametrize("pattern", [r"\p{L}{8}", r"(?V1)[[a-z]--[aeiou]]", r"a(?(?=b)b|c)"])

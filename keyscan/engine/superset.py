@@ -230,10 +230,55 @@ def superset_pattern(source: str, fold: bool = False) -> bytes | None:
         flags = parsed.state.flags
         if flags & (C.SRE_FLAG_LOCALE | getattr(C, "SRE_FLAG_ASCII", 0)):
             raise Untranslatable("flags")
-        out = _Translator(fold).seq(parsed, bool(flags & C.SRE_FLAG_IGNORECASE), bool(flags & C.SRE_FLAG_DOTALL))
+        ci, dotall = bool(flags & C.SRE_FLAG_IGNORECASE), bool(flags & C.SRE_FLAG_DOTALL)
+        translator = _Translator(fold)
+        out = translator.seq(parsed, ci, dotall)
+        before = _lookbehind_literal(translator, list(parsed), out, ci, dotall)
+        if before is not None:
+            out = before + "[\\x00-\\x7f]*" + out
     except (Untranslatable, re.error, RecursionError, OverflowError, TypeError, ValueError):
         return None
     return out.encode("ascii")
+
+
+def _lookbehind_literal(translator: "_Translator", items: list, body: str, ci: bool, dotall: bool) -> str | None:
+    """A literal that must come before every match, from a lookbehind that
+    ends the pattern, as the superset's prefix; None when there is none.
+
+    ``R(?<=\\baccounts\\s*:\\s*\\[[^\\]]{0,1500})`` (a key in a list, each key of
+    the list its own match) matches where ``accounts`` ends at or before the
+    match's end. When that literal's last character is one that no element
+    of ``R`` can match, it cannot end inside the match, so it ends before the
+    match starts: ``accounts[any]*R'`` is still a superset of the pattern,
+    and Hyperscan looks for a literal first instead of following every
+    quote of the text (the Hardhat rule's ``["'`][0-9a-f]{8,}["'`]`` cost a
+    third of the whole database's scan over the large tree)."""
+    while items and items[-1][0] is C.AT:
+        items = items[:-1]
+    if not items or items[-1][0] is not C.ASSERT or items[-1][1][0] != -1:
+        return None
+    inner = list(items[-1][1][1])
+    while inner and (inner[0][0] is C.AT or (inner[0][0] is C.SUBPATTERN and not inner[0][1][3])):
+        inner = inner[1:]
+    literal = []
+    for op, av in inner:
+        if op is not C.LITERAL or av >= 128:
+            break
+        literal.append((op, av))
+    if len(literal) < 3:
+        return None
+    last = _class_chars(translator.node(*literal[-1], ci, dotall))
+    if last & _alphabet(body):
+        return None
+    return translator.seq(literal, ci, dotall)
+
+
+def _alphabet(expr: str) -> set[int]:
+    """Every character a translated pattern's classes can match."""
+    out: set[int] = set()
+    for cls in re.findall(r"\[[^\]]*\]", expr):
+        out |= _class_chars(cls)
+    return out
 
 
 def shadow(text: str) -> bytes:
