@@ -167,6 +167,7 @@ def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
     # Stack of (folder abs path, folder rel path, ignores in force, the
     # folder's (st_dev, st_ino) when it was listed; None for the root).
     stack: list[tuple[str, str, list[_Ignore], tuple[int, int] | None]] = [(os.path.abspath(root), "", base_ignores, None)]
+    cwd = os.getcwd()  # once, not once a folder (a scan never changes it)
     while stack:
         folder, rel_folder, ignores, ident = stack.pop()
         try:
@@ -175,7 +176,7 @@ def _walk_dir(root: str, opts: WalkOptions) -> Iterator[FileEntry]:
             stats.skip(display_path(folder), f"unreadable folder ({exc.strerror})")
             continue
         try:
-            yield from _walk_listing(fd, folder, rel_folder, ignores, opts, stack)
+            yield from _walk_listing(fd, folder, rel_folder, ignores, opts, stack, cwd)
         finally:
             os.close(fd)
 
@@ -196,7 +197,7 @@ def _open_folder(path: str, ident: tuple[int, int] | None) -> int:
     return fd
 
 
-def _child_display(folder: str) -> str | None:
+def _child_display(folder: str, cwd: str) -> str | None:
     """What goes before a name to give ``display_path`` of an entry of
     ``folder`` (an absolute path the walk built), or None when it must be
     asked entry by entry. One prefix per folder instead of a path check per
@@ -205,7 +206,6 @@ def _child_display(folder: str) -> str | None:
         return None
     if folder != "/" and any(part in ("", ".", "..") for part in folder[1:].split("/")):
         return None
-    cwd = os.getcwd()
     if folder == cwd:
         return ""
     prefix = cwd if cwd.endswith("/") else cwd + "/"
@@ -217,7 +217,7 @@ def _child_display(folder: str) -> str | None:
     return base  # elsewhere: entries are shown as absolute paths
 
 
-def _walk_listing(fd: int, folder: str, rel_folder: str, ignores: list[_Ignore], opts: WalkOptions, stack: list) -> Iterator[FileEntry]:
+def _walk_listing(fd: int, folder: str, rel_folder: str, ignores: list[_Ignore], opts: WalkOptions, stack: list, cwd: str) -> Iterator[FileEntry]:
     """The files of one folder (listed through ``fd``); its subfolders go on ``stack``."""
     stats = opts.stats
     if opts.gitignore:
@@ -232,7 +232,7 @@ def _walk_listing(fd: int, folder: str, rel_folder: str, ignores: list[_Ignore],
         return
     subdirs = []
     base = folder if folder.endswith(os.sep) else folder + os.sep
-    shown = _child_display(folder)
+    shown = _child_display(folder, cwd)
     gitignore = opts.gitignore
     exclude = opts.exclude
     for entry in entries:
