@@ -25,7 +25,13 @@ from .sources.worktree import FileEntry
 MIN_FILES = 400
 MIN_BYTES = 16 * 1024 * 1024
 BATCH_FILES = 256  # 64: 0.4 s more CPU (pickling, pipes, wake-ups) on the 68,708 files of the large tree
-BATCH_BYTES = 4 * 1024 * 1024  # with 256 files: 0.02 s of idle tail on the large tree (simulated from per-file times), 8 MB: 0.17 s
+# The files of the last TAIL_BATCHES batches are dealt largest first, alone
+# or TAIL_FILES at a time, so that the workers finish together: a whole
+# batch taken last (256 files of any size: the walk does not look at sizes)
+# kept one worker busy for 0.2 s while the other had nothing left.
+TAIL_BATCHES = 4
+TAIL_FILES = 16
+TAIL_BYTES = 256 * 1024
 
 _ENGINE = None  # set in the parent before the pool forks
 
@@ -128,16 +134,41 @@ def _scan_batch(entries: Iterable[FileEntry]) -> Report:
 
 
 def _batches(entries: Iterable[FileEntry]) -> Iterator[list[FileEntry]]:
+    """``entries`` in batches of BATCH_FILES, and the files of the last
+    TAIL_BATCHES batches largest first, in batches of at most TAIL_FILES
+    files or TAIL_BYTES (a larger file goes alone). The pool's task thread
+    takes batches as fast as the walk makes them, so holding a few back
+    costs the workers nothing."""
+    held: list[list[FileEntry]] = []
     batch: list[FileEntry] = []
-    size = 0
     for e in entries:
         batch.append(e)
-        size += e.size
-        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+        if len(batch) >= BATCH_FILES:
+            held.append(batch)
+            batch = []
+            if len(held) > TAIL_BATCHES:
+                yield held.pop(0)
+    tail = sorted(((_size(e), e) for b in [*held, batch] for e in b), key=lambda se: -se[0])
+    part: list[FileEntry] = []
+    size = 0
+    for n, e in tail:
+        part.append(e)
+        size += n
+        if len(part) >= TAIL_FILES or size >= TAIL_BYTES:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
+
+
+def _size(entry: FileEntry) -> int:
+    """``entry.size``, looked up if the walk did not."""
+    if entry.size >= 0:
+        return entry.size
+    try:
+        return os.lstat(entry.path).st_size
+    except OSError:
+        return 0
 
 
 def merge(into: Report, part: Report) -> None:
@@ -157,7 +188,7 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         for e in entries:
             head.append(e)
-            size += e.size
+            size += _size(e)
             if len(head) >= MIN_FILES or size >= MIN_BYTES:
                 break
         else:

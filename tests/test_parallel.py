@@ -103,3 +103,54 @@ def test_pool_worker_handler_is_not_woken_by_results():
         assert {p.pid for p in pool._pool} != before and len(pool._pool) == 2
     finally:
         parallel.shutdown(pool)  # not terminate(): it takes the lock the killed worker may hold
+
+
+def test_batches_deal_every_file_once_and_the_tail_largest_first(tmp_path, monkeypatch):
+    """Full batches in walk order, then the last few batches' files largest
+    first, a file over TAIL_BYTES alone: the workers finish together."""
+    from keyscan.sources.worktree import FileEntry
+
+    monkeypatch.setattr(parallel, "BATCH_FILES", 10)
+    monkeypatch.setattr(parallel, "TAIL_BATCHES", 2)
+    monkeypatch.setattr(parallel, "TAIL_FILES", 4)
+    monkeypatch.setattr(parallel, "TAIL_BYTES", 1000)
+    sizes = {i: (5000 if i in (37, 41) else 10 * i) for i in range(45)}
+    entries = []
+    for i, n in sizes.items():
+        path = tmp_path / f"f{i:02}"
+        path.write_bytes(b"x" * n)
+        entries.append(FileEntry(str(path), path.name))  # size not looked up, as the walk gives them
+    batches = list(parallel._batches(iter(entries)))
+    dealt = [e.display for b in batches for e in b]
+    assert sorted(dealt) == sorted(e.display for e in entries) and len(dealt) == len(entries)
+    # 45 files: 2 batches of 10 go as they are; the held 2 and the last 5 make the tail.
+    assert [len(b) for b in batches[:2]] == [10, 10]
+    assert [e.display for e in batches[0]] == [f"f{i:02}" for i in range(10)]
+    tail = batches[2:]
+    tail_sizes = [sizes[int(e.display[1:])] for b in tail for e in b]
+    assert tail_sizes == sorted(tail_sizes, reverse=True)
+    assert [[e.display for e in b] for b in tail[:2]] == [["f37"], ["f41"]]
+    assert all(len(b) <= 4 and (len(b) == 1 or sum(sizes[int(e.display[1:])] for e in b[:-1]) < 1000) for b in tail)
+
+
+def test_a_few_large_files_still_go_parallel(workdir, monkeypatch):
+    """The walk no longer looks up sizes; the decision to start workers
+    looks them up for the files it has seen."""
+    for i in range(3):
+        (workdir / f"big{i}.txt").write_text("plain text line\n" * 40_000)  # 640 KB each
+    started = []
+
+    class Recording(parallel._Pool):
+        def __init__(self, *args, **kwargs):
+            started.append(True)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_Pool", Recording)
+    engine = Engine(load_ruleset())
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 20)
+    report = scan_paths(["."], engine, ScanOptions(jobs=2))
+    assert started and report.stats.files_scanned == 3
+    started.clear()
+    monkeypatch.setattr(parallel, "MIN_BYTES", 8 << 20)
+    scan_paths(["."], engine, ScanOptions(jobs=2))
+    assert not started

@@ -31,7 +31,11 @@ class FileEntry(NamedTuple):
     path: str  # absolute filesystem path
     display: str  # path as reported (relative to the working directory, '/'-separated)
     explicit: bool = False  # named by the user: scanned even if ignored
-    size: int = 0  # bytes on disk when walked (for batching work)
+    # Bytes on disk, for deciding whether to scan in parallel; -1 when not
+    # looked up. The walk does not look for files it finds in folders: an
+    # lstat for each was 0.2 s of system time on the large tree's 68,708
+    # files, and the reader's fstat tells the size anyway.
+    size: int = -1
 
 
 @dataclass
@@ -265,11 +269,7 @@ def _walk_listing(fd: int, folder: str, rel_folder: str, ignores: list[_Ignore],
             rel = f"{rel_folder}/{name}" if rel_folder else name
             subdirs.append((path, rel, ignores, (st.st_dev, st.st_ino)))
         elif is_file:
-            try:
-                size = entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                size = 0
-            yield FileEntry(path, disp, size=size)
+            yield FileEntry(path, disp)
         else:
             stats.skip(disp, "special file")
     stack.extend(reversed(subdirs))
