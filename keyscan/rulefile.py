@@ -22,6 +22,7 @@ from typing import Any
 
 import regex
 
+from . import diskcache
 from .errors import RuleFileError
 
 KEY_CLASSES = ("secret", "publishable", "credential", "generic")
@@ -417,11 +418,6 @@ def parse_rule_file(data: bytes, file: str, *, validate: bool) -> list[Rule]:
     return _rules_from_doc(_toml_doc(data, file), file, validate=validate)
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "keyscan"
-
-
 def _cached_docs(files: list[tuple[Path, bytes]]) -> list[dict]:
     """The parsed TOML of the built-in rule files, from a JSON cache keyed by
     their bytes: parsing ~100 TOML files costs ~0.3 s, more than a
@@ -433,11 +429,12 @@ def _cached_docs(files: list[tuple[Path, bytes]]) -> list[dict]:
     key = hashlib.sha256(__version__.encode())
     for path, data in files:
         key.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
-    cache = _cache_dir() / f"rules-{key.hexdigest()[:24]}.json"
+    cache = diskcache.folder() / f"rules-{key.hexdigest()[:24]}.json"
     if os.environ.get("KEYSCAN_NO_CACHE") is None:
         try:
             docs = json.loads(cache.read_bytes())
             if isinstance(docs, list) and len(docs) == len(files) and all(isinstance(d, dict) for d in docs):
+                diskcache.loaded(cache)
                 return docs
         except (OSError, ValueError):
             pass
@@ -448,6 +445,7 @@ def _cached_docs(files: list[tuple[Path, bytes]]) -> list[dict]:
             tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(docs), encoding="utf-8")
             os.replace(tmp, cache)
+            diskcache.written(cache)
         except (OSError, TypeError, ValueError):
             pass
     return docs

@@ -362,8 +362,9 @@ class PatternStage:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "keyscan"
+    from .. import diskcache
+
+    return diskcache.folder()
 
 
 _TRANSLATOR: bytes | None = None
@@ -419,9 +420,13 @@ def _load_db(path: Path, digest: str):
         if meta.get("digest") != digest:
             return None
         ids, always = [int(i) for i in meta["ids"]], {int(i) for i in meta["always"]}
-        return hyperscan.loadb(blob[36 + size:], hyperscan.HS_MODE_BLOCK), ids, always
+        loaded = hyperscan.loadb(blob[36 + size:], hyperscan.HS_MODE_BLOCK), ids, always
     except Exception:  # another format, Hyperscan build or CPU: recompile
         return None
+    from .. import diskcache
+
+    diskcache.loaded(path)
+    return loaded
 
 
 def _save_db(path: Path, digest: str, db, ids: list[int], always: set[int]) -> None:
@@ -435,7 +440,10 @@ def _save_db(path: Path, digest: str, db, ids: list[int], always: set[int]) -> N
         tmp.write_bytes(hashlib.sha256(body).digest() + body)
         os.replace(tmp, path)
     except Exception:  # an unwritable cache only costs the next run a compile
-        pass
+        return
+    from .. import diskcache
+
+    diskcache.written(path)
 
 
 def make_prefilter(keywords_per_rule: Sequence[Iterable[str]], backend: str | None = None, patterns: Sequence[str] | None = None):
