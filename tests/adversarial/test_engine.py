@@ -90,6 +90,7 @@ def test_many_keys_in_one_file_scan_in_linear_time(monkeypatch):
     from keyscan.engine import matcher
 
     monkeypatch.setattr(matcher, "MAX_MATCHES", 1_000_000)
+    monkeypatch.setattr(ENGINE, "memo", None)  # each run scans: none reuses the last one's result
 
     rnd = random.Random(7)
 
@@ -108,9 +109,13 @@ def test_many_keys_in_one_file_scan_in_linear_time(monkeypatch):
         found, _, errors = scan_fragment(ENGINE, Fragment(data, "a.env"))
         return time.perf_counter() - t, found, errors
 
-    t_small, f_small, _ = timed(small)
-    t_large, f_large, errors = timed(large)
+    # Best of three of each, alternated: one pause of the machine (another
+    # test process, a collection) must not decide the ratio.
+    runs = [(timed(small), timed(large)) for _ in range(3)]
+    (_, f_small, _), (_, f_large, errors) = runs[0]
     assert len(f_small) == 1_000 and len(f_large) == 8_000 and errors == []
+    t_small = min(s[0] for s, _ in runs)
+    t_large = min(lg[0] for _, lg in runs)
     per_key_small, per_key_large = t_small / 1_000, t_large / 8_000
     assert per_key_large < 3 * per_key_small, (per_key_small, per_key_large)
 
