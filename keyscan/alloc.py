@@ -58,7 +58,6 @@ def give_back() -> None:
     heap kept the largest blob's text and decodings for the rest of the
     scan: 10-15 MB less for the two workers, for 0.35 s more system time on
     half of git's history; trimming only after batches that left 16 MB free
-    kept that time and lost the memory). A no-op where the thresholds were
-    not set."""
+    saved none of the memory). A no-op where the thresholds were not set."""
     if _libc is not None:
         _libc.malloc_trim(0)
