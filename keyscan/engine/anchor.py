@@ -28,9 +28,7 @@ import os
 import time
 from typing import Iterator
 
-from .prefilter import _cache_dir, _cached_db, _load_db, _translator_digest
-
-_FOLDS_TO_ASCII = ("\u0130", "\u017f", "\u212a")
+from .prefilter import _cache_path, _cached_db, _folds, _load_db, _translator_digest
 
 
 class Anchors:
@@ -66,7 +64,7 @@ class Anchors:
             if (rule.id, False) in self._heads:
                 continue
             digest = _head_digest(rule.pattern_source, False)
-            built = _load_db(_cache_dir() / f"head-{digest[:24]}.hsdb", digest)
+            built = _load_db(_cache_path("head", digest), digest)
             if built is not None:
                 self._heads[rule.id, False] = _Head(built[0])
 
@@ -100,8 +98,7 @@ class TextView:
     @property
     def folds(self) -> bool:
         if self._folds is None:
-            # str.isascii() is O(1) in CPython: no scan for most texts.
-            self._folds = not self.text.isascii() and any(ch in self.text for ch in _FOLDS_TO_ASCII)
+            self._folds = _folds(self.text)
         return self._folds
 
     def backwards(self) -> bytearray:
