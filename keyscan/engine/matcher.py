@@ -124,10 +124,14 @@ class Engine:
         """``fragment.text.encode("ascii", "replace")`` when it is at hand:
         an ASCII fragment's own bytes, or the shadow the prefilter just made
         of this text; else None."""
-        if fragment.data.isascii():
-            return fragment.data
+        return fragment.data if fragment.data.isascii() else self._prefilter_shadow(fragment.text)
+
+    def _prefilter_shadow(self, text: str) -> bytes | None:
+        """The shadow the prefilter made of ``text`` (this very object) for
+        its last selection, if it did. It makes one only for a non-ASCII
+        text without İ, ſ or K."""
         last = getattr(self.prefilter, "last_shadow", None)
-        return last[1] if last is not None and last[0] is fragment.text else None
+        return last[1] if last is not None and last[0] is text else None
 
     def _scan_variants(self, variants, fragment, matches, placeholders, errors) -> None:
         """Run the rules each decoded variant selects, in order. The
@@ -181,10 +185,8 @@ class Engine:
             self._anchors = Anchors()
         if text.isascii():  # O(1); its shadow is a plain copy
             return TextView(text, folds=False)
-        last = getattr(self.prefilter, "last_shadow", None)
-        if last is not None and last[0] is text:
-            return TextView(text, last[1], folds=False)
-        return TextView(text)
+        shadow = self._prefilter_shadow(text)
+        return TextView(text) if shadow is None else TextView(text, shadow, folds=False)
 
     def _run_rules(self, rules, fragment, text, kinds, outer, matches, placeholders, errors, timeout) -> None:
         view = self._view(text)
