@@ -30,7 +30,7 @@ def scan_fragment(engine: Engine, fragment: Fragment) -> tuple[list[Finding], li
     if not matches and not placeholders:
         return [], [], errors  # most fragments: nothing to place
     limit = fragment.meta.get("report_limit")
-    if limit is not None and (matches or placeholders):
+    if limit is not None:
         char_limit = len(fragment.data[:limit].decode("utf-8", "replace"))
         matches = [m for m in matches if m.start < char_limit]
         placeholders = [(m, why) for m, why in placeholders if m.start < char_limit]

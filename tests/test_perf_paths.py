@@ -398,4 +398,24 @@ def test_reader_for_by_extension_matches_every_suffix_compared():
     names += [n + s for n in ("a", "a.b", "dir/x") for suffixes, _ in sources.READERS for s in suffixes]
     for name in names:
         assert sources.reader_for(name) is slow(name), name
-    assert sources._BY_EXT and sources._BY_EXT_SIZE[0] == len(sources.READERS)
+    assert sources._BY_EXT[0] == len(sources.READERS) and sources._BY_EXT[1]
+
+
+def test_reader_for_asks_every_reader_when_a_suffix_has_no_dot(monkeypatch):
+    """A reader registered for a whole name (no leading ".") cannot be found
+    by extension: the table is dropped and every reader is asked, and made
+    again when the readers are back as they were."""
+    from keyscan import sources
+
+    sources._load_readers()
+
+    def dockerfile_reader(entry, stats, errors):
+        return iter(())
+
+    monkeypatch.setattr(sources, "READERS", [*sources.READERS, (("dockerfile",), dockerfile_reader)])
+    assert sources.reader_for("app/Dockerfile") is dockerfile_reader
+    assert sources._BY_EXT == (len(sources.READERS), None)
+    assert sources.reader_for("x.tar.gz") is not sources.plain_reader
+    monkeypatch.undo()
+    assert sources.reader_for("app/Dockerfile") is sources.plain_reader
+    assert sources._BY_EXT[1]

@@ -42,21 +42,21 @@ def _load_readers() -> None:
 # compared with every suffix of every reader (68,708 files: 0.1 s). A path
 # that ends with a suffix starting with "." has that suffix's last extension
 # as its own, so the readers listed there are the only ones that can match.
-_BY_EXT: dict[str, list[tuple[tuple[str, ...], Reader]]] = {}
-_BY_EXT_SIZE = [-1]  # len(READERS) when _BY_EXT was built; -2: not usable
+# (len(READERS) it was made for, the table; None when a reader's suffix
+# does not start with "." and every reader must be asked).
+_BY_EXT: tuple[int, dict[str, list[tuple[tuple[str, ...], Reader]]] | None] = (-1, None)
 
 
 def _by_ext() -> dict | None:
-    if _BY_EXT_SIZE[0] != len(READERS) and _BY_EXT_SIZE[0] != -2:
-        _BY_EXT.clear()
+    global _BY_EXT
+    count, table = _BY_EXT
+    if count != len(READERS):
+        table = None
         if all(s.startswith(".") for suffixes, _ in READERS for s in suffixes):
             exts = {s[s.rfind("."):] for suffixes, _ in READERS for s in suffixes}
-            for ext in exts:
-                _BY_EXT[ext] = [(suffixes, fn) for suffixes, fn in READERS if any(s.endswith(ext) for s in suffixes)]
-            _BY_EXT_SIZE[0] = len(READERS)
-        else:
-            _BY_EXT_SIZE[0] = -2
-    return _BY_EXT if _BY_EXT_SIZE[0] >= 0 else None
+            table = {ext: [(suffixes, fn) for suffixes, fn in READERS if any(s.endswith(ext) for s in suffixes)] for ext in exts}
+        _BY_EXT = (len(READERS), table)
+    return table
 
 
 def reader_for(path: str) -> Reader:
