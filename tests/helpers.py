@@ -15,6 +15,35 @@ ROOT = Path(__file__).resolve().parent.parent
 ALPHABET = string.ascii_letters + string.digits + "_$@-"
 
 
+def rule_file(rule_id: str, keywords: list[str], pattern: str, example: str, secret: str, *, provider: str = "Made-up", name: str = "", description: str = "A made-up key.") -> str:
+    """A rule file holding one made-up ``secret`` rule with what a rule file
+    must have (a rotation, one example whose ``secret`` the pattern finds).
+    ``pattern`` goes in a TOML literal string: no single quote."""
+    import json
+
+    assert "'" not in pattern
+
+    def text(value: str) -> str:  # a TOML basic string (JSON's escapes are TOML's)
+        return json.dumps(value, ensure_ascii=False)
+
+    return f"""format = 1
+provider = {text(provider)}
+[[rule]]
+id = {text(rule_id)}
+name = {text(name or rule_id)}
+description = {text(description)}
+key_class = "secret"
+keywords = [{", ".join(text(k) for k in keywords)}]
+pattern = '{pattern}'
+[rule.rotation]
+url = "https://example.com"
+steps = ["Rotate it."]
+[[rule.examples]]
+text = {text(example)}
+secret = {text(secret)}
+"""
+
+
 def fake_immutable_secret(env: str = "", seed: int | None = None) -> str:
     """A made-up Immutable secret key of the documented shape."""
     rnd = random.Random(seed)

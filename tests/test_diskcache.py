@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+from helpers import rule_file
 from keyscan import diskcache
 
 DAY = 86400
@@ -58,25 +59,7 @@ def test_a_cache_file_in_use_is_kept_and_a_forgotten_one_goes(tmp_path):
     # A run with one more rule folder writes a new keyword database: a miss, so the folder is pruned.
     rules = tmp_path / "more-rules"
     rules.mkdir()
-    (rules / "mine.toml").write_text(
-        """format = 1
-provider = "Mine"
-[[rule]]
-id = "mine.token"
-name = "My token"
-description = "A made-up token."
-key_class = "secret"
-keywords = ["minetok_"]
-pattern = 'minetok_(?P<secret>[a-z0-9]{24})'
-[rule.rotation]
-url = "https://example.com"
-steps = ["x"]
-[[rule.examples]]
-text = "minetok_4fqz8lr1tk0wm3xp9bn2vc7h"
-secret = "4fqz8lr1tk0wm3xp9bn2vc7h"
-""",
-        encoding="utf-8",
-    )
+    (rules / "mine.toml").write_text(rule_file("mine.token", ["minetok_"], "minetok_(?P<secret>[a-z0-9]{24})", "minetok_4fqz8lr1tk0wm3xp9bn2vc7h", "4fqz8lr1tk0wm3xp9bn2vc7h"))
     res = subprocess.run([*scan, "--rules", str(rules)], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert in_use[0].exists()

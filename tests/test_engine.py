@@ -6,7 +6,7 @@ from keyscan.engine.prefilter import StdlibPrefilter, make_prefilter
 from keyscan.models import Fragment
 from keyscan.rulefile import load_ruleset
 from keyscan.scan import scan_fragment
-from helpers import fake_immutable_publishable, fake_immutable_secret
+from helpers import fake_immutable_publishable, fake_immutable_secret, rule_file
 
 RULES = load_ruleset()
 
@@ -69,24 +69,7 @@ def test_environment_from_prefix():
 def test_regex_timeout_becomes_an_error_and_scan_goes_on(tmp_path, monkeypatch):
     rules = tmp_path / "r"
     rules.mkdir()
-    (rules / "slow.toml").write_text(
-        '''format = 1
-provider = "Slow"
-[[rule]]
-id = "slow.rule"
-name = "Slow"
-description = "A catastrophic pattern."
-key_class = "secret"
-keywords = ["slowkey"]
-pattern = '(?P<secret>slowkey(?:a|aa)+b)'
-[rule.rotation]
-url = "https://example.com"
-steps = ["x"]
-[[rule.examples]]
-text = "slowkeyaab"
-secret = "slowkeyaab"
-'''
-    )
+    (rules / "slow.toml").write_text(rule_file("slow.rule", ["slowkey"], "(?P<secret>slowkey(?:a|aa)+b)", "slowkeyaab", "slowkeyaab", provider="Slow", description="A catastrophic pattern."))
     monkeypatch.setattr(matcher, "TIMEOUT_BASE", 0.2)
     engine = Engine(load_ruleset([rules]))
     key = fake_immutable_secret(seed=9)

@@ -9,6 +9,7 @@ import shutil
 import pytest
 import regex
 
+from helpers import rule_file
 from keyscan.engine import Engine
 from keyscan.engine import prefilter as pf
 from keyscan.engine.superset import shadow, superset_pattern
@@ -349,22 +350,7 @@ def test_keywords_outside_ascii_are_looked_for_in_the_bytes(tmp_path, monkeypatc
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "cle.toml").write_text(
-        '''format = 1
-provider = "Clé"
-[[rule]]
-id = "cle.key"
-name = "Clé key"
-description = "A made-up key named in French."
-key_class = "secret"
-keywords = ["clé_api"]
-pattern = '(?i)clé_api\\s*=\\s*(?P<secret>[A-Za-z0-9]{24})'
-[rule.rotation]
-url = "https://example.com"
-steps = ["x"]
-[[rule.examples]]
-text = "CLÉ_API = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H"
-secret = "4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H"
-''',
+        rule_file("cle.key", ["clé_api"], r"(?i)clé_api\s*=\s*(?P<secret>[A-Za-z0-9]{24})", "CLÉ_API = 4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H", "4fQz8Lr1Tk0Wm3Xp9Bn2Vc7H", provider="Clé"),
         encoding="utf-8",
     )
     ruleset = load_ruleset([rules])

@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import fake_immutable_secret
+from helpers import fake_immutable_secret, rule_file
 from keyscan.engine import Engine
 from keyscan.models import Fragment
 from keyscan.rulefile import load_ruleset
@@ -158,22 +158,8 @@ def test_a_file_of_nothing_but_keys_is_listed_up_to_a_limit(tmp_path, monkeypatc
     code, out = run("scan", "--jobs", "1", "-f", "json", ".")
     assert code == 2 and json.loads(out)["findings"] == []
 
-SLOW_RULE = """format = 1
-provider = "Slow"
-[[rule]]
-id = "slow.rule"
-name = "Slow token"
-description = "A pattern that backtracks catastrophically."
-key_class = "secret"
-keywords = ["slowkey"]
-pattern = '(?P<secret>slowkey(?:a|aa)+b)'
-[rule.rotation]
-url = "https://example.com"
-steps = ["Rotate it."]
-[[rule.examples]]
-text = "slowkeyaab"
-secret = "slowkeyaab"
-"""
+
+SLOW_RULE = rule_file("slow.rule", ["slowkey"], "(?P<secret>slowkey(?:a|aa)+b)", "slowkeyaab", "slowkeyaab", provider="Slow", name="Slow token", description="A pattern that backtracks catastrophically.")
 
 
 def test_a_rule_that_gives_up_never_lets_a_scan_look_clean(tmp_path, monkeypatch, capsys):
