@@ -36,6 +36,8 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from .. import diskcache
+
 
 class StdlibPrefilter:
     name = "stdlib"
@@ -362,8 +364,6 @@ class PatternStage:
 
 
 def _cache_dir() -> Path:
-    from .. import diskcache
-
     return diskcache.folder()
 
 
@@ -423,8 +423,6 @@ def _load_db(path: Path, digest: str):
         loaded = hyperscan.loadb(blob[36 + size:], hyperscan.HS_MODE_BLOCK), ids, always
     except Exception:  # another format, Hyperscan build or CPU: recompile
         return None
-    from .. import diskcache
-
     diskcache.loaded(path)
     return loaded
 
@@ -441,8 +439,6 @@ def _save_db(path: Path, digest: str, db, ids: list[int], always: set[int]) -> N
         os.replace(tmp, path)
     except Exception:  # an unwritable cache only costs the next run a compile
         return
-    from .. import diskcache
-
     diskcache.written(path)
 
 
