@@ -100,3 +100,18 @@ def test_history_small_and_failed_fragments_are_not_kept(ruleset, monkeypatch):
         _, _, errors = scan_fragment(engine, frag)
         assert len(errors) == 1
     assert engine.memo.hits == 0 and not engine.memo._kept
+
+
+def test_keyscan_no_memo_turns_it_off():
+    """The switch the README gives for checking a report without reuse."""
+    import os
+    import subprocess
+    import sys
+
+    probe = "from keyscan.engine import Engine; from keyscan.rulefile import load_ruleset; print(Engine(load_ruleset()).memo is None)"
+    for value, off in (("1", "True"), ("0", "False"), (None, "False")):
+        env = {k: v for k, v in os.environ.items() if k != "KEYSCAN_NO_MEMO"}
+        if value is not None:
+            env["KEYSCAN_NO_MEMO"] = value
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        assert out == off, value
