@@ -110,16 +110,25 @@ def test_a_literal_in_a_closing_lookbehind_comes_first_when_it_cannot_overlap_th
     it (Hyperscan looks for a literal, not for every quote). When the
     literal could end inside the match, it is left out."""
     keyed = superset_pattern(r'"(?P<secret>[0-9a-f]{16})"(?<=\bkeys:\s{0,3}\[[^\]]{0,100})')
-    assert keyed.startswith(b"[\\x6b][\\x65][\\x79][\\x73][\\x3a][\\x00-\\x7f]*")
+    # Between the literal and the match: only what the rest of the
+    # lookbehind can match (every character but "]").
+    assert keyed.startswith(b"[\\x6b][\\x65][\\x79][\\x73][\\x3a][\\x00-\\x5c\\x5e-\\x7f]*")
     db = _hs_db([keyed])
     assert _hits(db, b'keys: ["0123456789abcdef"]') == {0}
+    assert _hits(db, 'keys:\u3000[ "é", "0123456789abcdef"]'.encode("ascii", "replace")) == {0}
     assert _hits(db, b'["0123456789abcdef"] keys: [') == set()
+    assert _hits(db, b'keys: [] x = ["0123456789abcdef"]') == set()
+    digits = superset_pattern(r"(?P<secret>[0-9]{4})(?<=\bpin:[0-9]{4})")
+    assert _hits(_hs_db([digits]), b"pin:1234") == {0}
+    assert _hits(_hs_db([digits]), b"pin: 1234") == set()
+    # Nothing after the literal: any ASCII character may come between.
+    assert superset_pattern(r"x*(?<=pin:)").startswith(b"[\\x70][\\x69][\\x6e][\\x3a][\\x00-\\x7f]*")
     overlapping = superset_pattern(r"[a-z]{3}(?<=abc)")
     assert b"\\x00-\\x7f" not in overlapping
     assert _hits(_hs_db([overlapping]), b"abc") == {0}
     # The shipped Hardhat rule gets its list's name as a prefix.
     hardhat = next(r for r in RULES.rules if r.id == "evm.hardhat-accounts")
-    assert superset_pattern(hardhat.pattern_source).startswith(b"[\\x61][\\x63][\\x63][\\x6f][\\x75][\\x6e][\\x74][\\x73][\\x00-\\x7f]*")
+    assert superset_pattern(hardhat.pattern_source).startswith(b"[\\x61][\\x63][\\x63][\\x6f][\\x75][\\x6e][\\x74][\\x73][\\x00-\\x5c\\x5e-\\x7f]*")
 
 
 @pytest.mark.parametrize("pattern", [r"\p{L}{8}", r"(?V1)[[a-z]--[aeiou]]", r"a(?(?=b)b|c)"])
