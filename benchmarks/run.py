@@ -32,8 +32,14 @@ Each scenario runs one unmeasured warm-up of every tool (page cache, keyscan's
 rule and pattern caches), then ``--runs`` rounds in which every tool runs
 once, in turn (history: ``--history-runs`` rounds, no warm-up). CPU time is user + system of the whole process tree
 (``os.wait4``); "peak RSS" is the largest single process (``/usr/bin/time``'s
-``%M``) and "tree RSS" the largest sum over the process tree (workers and
-git included), sampled every 0.1 s from /proc.
+``%M``), "tree RSS" the largest sum over the process tree (workers and
+git included) and "tree PSS" the largest sum of proportional set sizes over
+the same tree, both sampled every 0.1 s from /proc. RSS counts a page in
+every process that maps it, so a forked worker's pages still shared with its
+parent (the interpreter, the rules, the Hyperscan database) count twice or
+three times; PSS splits each shared page among the processes that map it,
+which makes the tree's sum the memory it really holds. For a tool that runs
+as one process the two sums differ only by the shared libraries.
 
 ``--only prefilter`` compares the prefilter options in process on the stdlib
 input: keywords with ``bytes.find`` (stdlib), with ``pyahocorasick`` (when
@@ -297,6 +303,7 @@ class Sample:
     tree_kb: int
     code: int
     findings: int | None = None
+    pss_kb: int = 0  # largest tree PSS sampled (0: none sampled, a run under 0.1 s)
 
 
 @dataclass
@@ -312,8 +319,9 @@ class Tool:
     failed: str = ""
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Sum of RSS over ``root`` and its descendants, from /proc."""
+def _tree_kb(root: int) -> tuple[int, int]:
+    """Sums of RSS and of PSS over ``root`` and its descendants, from /proc
+    (a process that ends between the listing and the read counts 0)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -328,12 +336,24 @@ def _tree_rss_kb(root: int) -> int:
         pid, ppid = int(entry), int(fields[1])
         children.setdefault(ppid, []).append(pid)
         rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, stack = 0, [root]
+    total, pss, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        pss += _pss_kb(pid)
         stack.extend(children.get(pid, ()))
-    return total
+    return total, pss
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 TIME = "/usr/bin/time"  # GNU time: the child's own peak RSS (see run_once)
@@ -352,12 +372,13 @@ def run_once(tool: Tool, timeout: float) -> Sample:
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=tool.cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-        peak = [0]
+        peak = [0, 0]  # tree RSS, tree PSS
         done = threading.Event()
 
         def sample():
             while not done.wait(0.1):
-                peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+                tree, pss = _tree_kb(proc.pid)
+                peak[0], peak[1] = max(peak[0], tree), max(peak[1], pss)
 
         watcher = threading.Thread(target=sample, daemon=True)
         watcher.start()
@@ -383,7 +404,7 @@ def run_once(tool: Tool, timeout: float) -> Sample:
         pass
     finally:
         rss_file.unlink(missing_ok=True)
-    return Sample(wall, usage.ru_utime + usage.ru_stime, rss, max(peak[0], rss), code, count_findings(tool))
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss, max(peak[0], rss), code, count_findings(tool), peak[1])
 
 
 def count_findings(tool: Tool) -> int | None:
@@ -445,19 +466,20 @@ def render_table(title: str, tools: list[Tool]) -> str:
     bc = med([s.cpu for s in base.samples]) if base else float("nan")
     lines = [
         f"\n### {title}\n",
-        "| tool | wall s (median) | CPU s | peak RSS MB | tree RSS MB | wall / keyscan | CPU / keyscan | findings |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| tool | wall s (median) | CPU s | peak RSS MB | tree RSS MB | tree PSS MB | wall / keyscan | CPU / keyscan | findings |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for t in tools:
         if not t.samples:
-            lines.append(f"| {t.name} | failed: {t.failed[:80]} | | | | | | |")
+            lines.append(f"| {t.name} | failed: {t.failed[:80]} | | | | | | | |")
             continue
         w = med([s.wall for s in t.samples])
         c = med([s.cpu for s in t.samples])
         rss = max(s.rss_kb for s in t.samples) / 1024
         tree = max(s.tree_kb for s in t.samples) / 1024
+        pss = max(s.pss_kb for s in t.samples) / 1024
         found = t.samples[-1].findings
-        lines.append(f"| {t.name} | {w:.2f} | {c:.2f} | {rss:.0f} | {tree:.0f} | {w / bw:.2f} | {c / bc:.2f} | {'' if found is None else found} |")
+        lines.append(f"| {t.name} | {w:.2f} | {c:.2f} | {rss:.0f} | {tree:.0f} | {pss:.0f} | {w / bw:.2f} | {c / bc:.2f} | {'' if found is None else found} |")
     return "\n".join(lines)
 
 
