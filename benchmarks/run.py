@@ -26,7 +26,10 @@ $KEYSCAN_BENCH_DIR or /tmp/keyscan-bench), outside the checkout:
 * ``hook``: a checkout of the git repository with a 10-file change staged
   (nine edited source files, one new config file holding a made-up key);
 * ``scaling``: the stdlib input at 1x, 2x and 4x (hard-linked copies), all
-  tools; keyscan's history at about 1/4, 1/2 and all of git's commits.
+  tools; keyscan's history at about 1/4, 1/2 and all of git's commits, and
+  at 10,000, 20,000, 40,000 and 80,000 commits of a synthetic history that is
+  alike all along (``prepare_synthetic``: git's later commits also hold
+  larger files, which moves its curve for another reason than length).
 
 Each scenario runs one unmeasured warm-up of every tool (page cache, keyscan's
 rule and pattern caches), then ``--runs`` rounds in which every tool runs
@@ -173,6 +176,69 @@ def prepare_history(work: Path, source: str) -> Path:
     sh("git", "-C", repo, "repack", "-a", "-d", "-q")
     sh("git", "-C", repo, "prune")
     (repo / ".bench-ready").write_text("ok")
+    return repo
+
+
+SYNTHETIC_VERSION = "1"
+SYNTHETIC_COMMITS = 80_000
+SYNTHETIC_STEPS = (10_000, 20_000, 40_000, 80_000)
+
+
+def prepare_synthetic(work: Path) -> Path:
+    """A bare repository whose history is the same all along: a straight
+    line of SYNTHETIC_COMMITS commits, each rewriting two of 400 files with
+    new made-up code of 1 to 16 KB (drawn from one fixed distribution), and
+    every 10,000 commits a made-up Immutable secret key committed and
+    removed two commits later. Branches ``upto-N`` reach the first N
+    commits, so scanning them measures memory against history length alone
+    (in git's own history, later commits also hold larger files). Built
+    with ``git fast-import`` from a fixed seed: the same bytes every time."""
+    repo = work / "synthetic.git"
+    marker = repo / ".bench-ready"
+    if marker.exists() and marker.read_text() == SYNTHETIC_VERSION:
+        return repo
+    shutil.rmtree(repo, ignore_errors=True)
+    sh("git", "init", "-q", "--bare", repo)
+    log(f"building a synthetic history of {SYNTHETIC_COMMITS:,} commits in {repo}")
+    rnd = random.Random(20261126)
+    words = ["".join(rnd.choices("abcdefghijklmnopqrstuvwxyz", k=rnd.randint(2, 10))) for _ in range(3000)]
+    lines = []
+    for _ in range(20_000):
+        name, *args = rnd.sample(words, rnd.randint(2, 6))
+        lines.append(f"    {name} = {args[0] if args else 'None'}({', '.join(args[1:])})  # {rnd.choice(words)}\n".encode())
+    paths = [f"src/{d:02d}/{rnd.choice(words)}_{f}.py".encode() for d in range(40) for f in range(10)]
+    key_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    proc = subprocess.Popen(["git", "-C", str(repo), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    out = proc.stdin
+    secret_at: dict[int, bytes] = {}
+    for n in range(1, SYNTHETIC_COMMITS + 1):
+        changes = []
+        for path in rnd.sample(paths, 2):
+            size = int(1024 * 16 ** rnd.random())  # 1 to 16 KB, log-uniform
+            body = bytearray()
+            while len(body) < size:
+                body += rnd.choice(lines)
+            changes.append((path, bytes(body)))
+        if n % 10_000 == 5_000:  # a made-up key, removed two commits later
+            key = "sk_imapik-" + "".join(rnd.choices(key_alphabet, k=20)) + "_" + "".join(rnd.choices("0123456789abcdef", k=6))
+            secret_at[n + 2] = b"config/settings.env"
+            changes.append((b"config/settings.env", f"IMMUTABLE_SECRET_KEY={key}\n".encode()))
+        message = f"change {n}\n".encode()
+        out.write(b"commit refs/heads/main\n")
+        out.write(f"committer Bench <bench@example.invalid> {1_600_000_000 + 60 * n} +0000\n".encode())
+        out.write(b"data %d\n%s" % (len(message), message))
+        for path, body in changes:
+            out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (path, len(body), body))
+        if n in secret_at:
+            out.write(b"D %s\n" % secret_at.pop(n))
+        out.write(b"\n")
+        if n in SYNTHETIC_STEPS:
+            out.write(f"reset refs/heads/upto-{n}\nfrom refs/heads/main\n\n".encode())
+    out.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed while building the synthetic history")
+    sh("git", "-C", repo, "symbolic-ref", "HEAD", "refs/heads/main")
+    marker.write_text(SYNTHETIC_VERSION)
     return repo
 
 
@@ -703,6 +769,10 @@ def main() -> None:
         for label, (ref, count) in history_refs(git_repo).items():  # keyscan only: memory against history length
             tools = [t for t in history_tools(bins, git_repo, out, ref, suffix=label.replace("/", "of")) if t.name == "keyscan"]
             bench(f"scaling: keyscan history {label} ({count:,} commits)", tools, 1, args.timeout, results, warm_up=False)
+        synthetic = prepare_synthetic(work)
+        for count in SYNTHETIC_STEPS:  # the same, on a history alike all along
+            tools = [t for t in history_tools(bins, synthetic, out, f"refs/heads/upto-{count}", suffix=f"synthetic{count}") if t.name == "keyscan"]
+            bench(f"scaling: keyscan history, synthetic, {count:,} commits", tools, 1, args.timeout, results, warm_up=False)
     if "prefilter" in only:  # last: it loads the stdlib into this process
         table = prefilter_comparison(stdlib)
         print(table, flush=True)
