@@ -199,15 +199,17 @@ class Git:
     def argv(self, args: Sequence[str | bytes]) -> list[str | bytes]:
         return [*self._prefix, *args]
 
-    def run(self, *args: str | bytes, input: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
-        code, out, err = self.status(*args, input=input)
+    def run(self, *args: str | bytes, input: bytes | None = None, ok: tuple[int, ...] = (0,), config: Sequence[str] = ()) -> bytes:
+        code, out, err = self.status(*args, input=input, config=config)
         if code not in ok:
             raise GitError(f"git {_name(args)} failed in {clean(self.cwd)}: {_message(err)}")
         return out
 
-    def status(self, *args: str | bytes, input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    def status(self, *args: str | bytes, input: bytes | None = None, config: Sequence[str] = ()) -> tuple[int, bytes, bytes]:
+        """``git args``, its exit code and whole output; ``config``: more
+        ``-c`` settings."""
         try:
-            proc = subprocess.run(self.argv(args), cwd=self.cwd, env=self.env, input=input, capture_output=True, check=False)
+            proc = subprocess.run(self.argv([*(a for c in config for a in ("-c", c)), *args]), cwd=self.cwd, env=self.env, input=input, capture_output=True, check=False)
         except FileNotFoundError:
             raise _no_git() from None
         except OSError as exc:
@@ -374,7 +376,7 @@ def commit_graph(git: Git, revs: Sequence[str]) -> "CommitGraph":
     ``git log --topo-order --reverse``), one line each: the commit's id and
     its parents'. Read once, it serves both ``refs_containing`` and the split
     ``log_changes``."""
-    return CommitGraph(git.run(*_GRAPH_ARGS, *revs, "--"))
+    return CommitGraph(git.run(*_GRAPH_ARGS, *revs, "--", config=LEAN_CONFIG))
 
 
 class CommitGraph:
@@ -415,7 +417,7 @@ def refs_containing(git: Git, commits: Iterable[str], graph: Iterable[bytes] | N
         return out
     reach: dict[bytes, int] = {}
     bit_of = {c.encode(): 1 << i for c, i in wanted.items()}
-    proc = None if graph is not None else git.popen(*_GRAPH_ARGS, "--all", "--")
+    proc = None if graph is not None else git.popen(*_GRAPH_ARGS, "--all", "--", config=LEAN_CONFIG)
     try:
         for line in proc.stdout if proc is not None else graph:
             ids = line.split()

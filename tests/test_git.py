@@ -396,8 +396,9 @@ def test_pack_order_falls_back_to_the_listing_when_git_fails(tmp_path, monkeypat
 
 
 def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_path, monkeypatch):
-    """The listing, both provenance walks (one log, the split one) and the
-    pack-order listing run with ``LEAN_CONFIG``, after the hardened
+    """The listing, both provenance walks (one log, the split one), the
+    pack-order listing and the commit graph (read early, or by
+    ``refs_containing`` itself) run with ``LEAN_CONFIG``, after the hardened
     settings so that it wins; git accepts it and the answers stay right."""
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=33)
@@ -428,14 +429,19 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
     monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
     assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], jobs=2)) == one
     assert len(one) == 1
+    graph = kgit.commit_graph(info.git, ["--all"])
+    assert len(list(graph)) == 3
+    commit = one[0].sha
+    assert kgit.refs_containing(info.git, [commit]) == kgit.refs_containing(info.git, [commit], graph) != {commit: []}
 
     def settings(argv):
         return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-c"]
 
     commands = {next(a for a in argv[1:] if not a.startswith("-") and "=" not in a): argv for argv in seen}
     assert {"rev-list", "cat-file", "log"} <= set(commands)
+    assert sum("--parents" in argv for argv in seen) >= 2  # commit_graph (here and in the split walk), refs_containing's own walk
     for argv in seen:
-        if "--objects" in argv or "--batch-all-objects" in argv or "log" in argv:
+        if "--objects" in argv or "--batch-all-objects" in argv or "log" in argv or "--parents" in argv:
             got = settings(argv)
             for item in kgit.LEAN_CONFIG:
                 name = item.split("=")[0]
