@@ -196,8 +196,10 @@ class Git:
         self.env = hardened_env(inherit_context)
         self._prefix = [GIT_EXE, "--no-pager", *config_args()]
 
-    def argv(self, args: Sequence[str | bytes]) -> list[str | bytes]:
-        return [*self._prefix, *args]
+    def argv(self, args: Sequence[str | bytes], config: Sequence[str] = ()) -> list[str | bytes]:
+        """The command line of ``git args``; ``config``: ``-c`` settings
+        after the hardened ones (so they win)."""
+        return [*self._prefix, *(a for c in config for a in ("-c", c)), *args]
 
     def run(self, *args: str | bytes, input: bytes | None = None, ok: tuple[int, ...] = (0,), config: Sequence[str] = ()) -> bytes:
         code, out, err = self.status(*args, input=input, config=config)
@@ -209,7 +211,7 @@ class Git:
         """``git args``, its exit code and whole output; ``config``: more
         ``-c`` settings."""
         try:
-            proc = subprocess.run(self.argv([*(a for c in config for a in ("-c", c)), *args]), cwd=self.cwd, env=self.env, input=input, capture_output=True, check=False)
+            proc = subprocess.run(self.argv(args, config), cwd=self.cwd, env=self.env, input=input, capture_output=True, check=False)
         except FileNotFoundError:
             raise _no_git() from None
         except OSError as exc:
@@ -221,7 +223,7 @@ class Git:
         err = tempfile.TemporaryFile()
         try:
             proc = subprocess.Popen(
-                self.argv([*(a for c in config for a in ("-c", c)), *args]),
+                self.argv(args, config),
                 cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,

@@ -314,13 +314,11 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     provenance's serial tail on git's repository)."""
     import multiprocessing
 
-    from .parallel import _Pool, collect, shutdown
+    from .parallel import _Pool, collect, shutdown, warm
 
     global _WORKER
     _WORKER = (git, engine)
-    warm = getattr(engine, "warm", None)
-    if warm is not None:
-        warm()  # stage 2 and the anchors built once and shared, not once a worker
+    warm(engine)
     pool = _Pool(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))  # see parallel._Pool
     graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
     stats = report.stats

@@ -85,6 +85,14 @@ def collect(pool, results: Iterator) -> Iterator:
                 raise WorkerDied("a worker process was killed (by the system, perhaps for lack of memory); the scan did not finish") from None
 
 
+def warm(engine) -> None:
+    """Build what the engine shares (the prefilter's stage 2, the anchors'
+    heads) once, before workers fork: each would otherwise build its own."""
+    ready = getattr(engine, "warm", None)
+    if ready is not None:
+        ready()
+
+
 def shutdown(pool) -> None:
     """Stop ``pool`` at once, in a way that cannot hang: its workers are
     killed and its own clean-up is called off. ``Pool.terminate()`` (run
@@ -202,9 +210,7 @@ def scan_entries(engine, entries: Iterator[FileEntry], report: Report, jobs: int
         yield from head
         yield from entries
 
-    warm = getattr(engine, "warm", None)
-    if warm is not None:
-        warm()  # build shared state once, before the workers fork
+    warm(engine)
     pool = _Pool(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))
     try:
         for part in collect(pool, pool.imap_unordered(_scan_batch, _batches(all_entries()))):

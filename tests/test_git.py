@@ -408,8 +408,8 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
     info = kgit.open_repo(str(repo.path))
     seen: list[list] = []
 
-    def argv_of(self, args):
-        argv = real_argv(self, args)
+    def argv_of(self, args, config=()):
+        argv = real_argv(self, args, config)
         seen.append([a.decode() if isinstance(a, bytes) else a for a in argv])
         return argv
 
