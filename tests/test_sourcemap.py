@@ -231,6 +231,64 @@ def test_mappings_never_crash(text, line, col):
     list(m.segments())
 
 
+def _outcome(data, monkeypatch, fast: bool):
+    """What ``parse`` makes of ``data`` with orjson (``fast``) or with the
+    standard library alone: the map's readable state, or the error."""
+    monkeypatch.setattr(sm, "_orjson", sm._orjson if fast else None)
+    try:
+        smap = parse(data, "dist/x.js.map")
+    except SourceMapError as exc:
+        return ("error", str(exc))
+    return ("map", smap.file, smap.sources, smap.paths, smap.contents, smap.names, smap._mappings_text,
+            [(line, col, sub.sources, sub.contents) for line, col, sub in smap.sections], smap.all_problems())
+
+
+TRICKY_MAPS = [
+    b'{"version":3,"sources":["a.js"],"sourcesContent":["k = 1"],"mappings":"AAAA"}',
+    b'\xef\xbb\xbf  {"version":3,"sources":["a.js"],"mappings":""}',
+    b')]}\'\n{"version":3,"sources":["\\ud83d\\ude00.js"],"mappings":";;"}',
+    b'{"version":3,"sources":["\\ud800.js"],"sourcesContent":["lone \\udc80"],"mappings":""}',  # lone surrogates
+    b'{"version":123456789012345678901234567890,"sources":[],"mappings":""}',  # beyond 64 bits
+    b'{"version":3.0,"sources":[],"mappings":""}',
+    b'{"version":true,"sources":[],"mappings":""}',
+    b'{"version":2,"sources":[],"mappings":""}',
+    b'{"version":3,"sources":[NaN],"mappings":""}',
+    b'{"version":3,"sources":[1e999, 12345678901234567890123],"names":[1.5],"mappings":""}',
+    b'{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["s.js"],"sourcesContent":["x"],"mappings":"AAAA"}}]}',
+    b'{"version":3,"sections":[{"offset":{"line":99999999999999999999,"column":0},"map":{"version":3,"sources":[],"mappings":""}}]}',
+    b'{"version":3,"sources":["a.js"],"mappings":"AAAA"} trailing',
+    b'{"version":3,"sources":["a.js"],"mappings":"AAAA",}',
+    b'{"version":3,"sources":["\xff"],"mappings":""}',  # not UTF-8
+    b'{"version":3,"sources":["a\tb"],"mappings":""}',  # a raw control character
+    b'\x0b{"version":3,"sources":[],"mappings":""}',  # whitespace JSON does not allow
+    b'[1, 2]',
+    b'{"sources":[]}',
+    b'{"a":1,"a":{"version":3},"mappings":"","sources":["x"],"sources":["y"]}',
+    b"[" * 2000 + b"]" * 2000,
+]
+
+
+@pytest.mark.parametrize("data", TRICKY_MAPS)
+def test_orjson_and_the_standard_library_read_maps_alike(data, monkeypatch):
+    """orjson is only a faster way to the same result: on documents where
+    the two parsers differ (lone surrogates, NaN, huge integers, nesting,
+    BOM and XSSI prefix, bad UTF-8), the map read or the error given is the
+    one the standard library path gives."""
+    if sm._orjson is None:
+        pytest.skip("orjson not installed")
+    assert _outcome(data, monkeypatch, fast=True) == _outcome(data, monkeypatch, fast=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values)
+def test_orjson_and_the_standard_library_read_any_json_alike(value):
+    if sm._orjson is None:
+        return
+    data = json.dumps(value).encode()
+    with pytest.MonkeyPatch.context() as mp:
+        assert _outcome(data, mp, fast=True) == _outcome(data, mp, fast=False)
+
+
 def test_deeply_nested_json_is_an_error():
     with pytest.raises(SourceMapError):
         parse("[" * 100_000 + "]" * 100_000, "x.map")
