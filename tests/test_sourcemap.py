@@ -261,6 +261,9 @@ TRICKY_MAPS = [
     b'{"version":3,"sources":["\xff"],"mappings":""}',  # not UTF-8
     b'{"version":3,"sources":["a\tb"],"mappings":""}',  # a raw control character
     b'\x0b{"version":3,"sources":[],"mappings":""}',  # whitespace JSON does not allow
+    b'\x1c\xc2\xa0 {"version":3,"sources":[],"mappings":""}',  # blanks str.lstrip takes and bytes.lstrip leaves
+    b'\x0c)]}\'\n\x1c{"version":3,"sources":["p.js"],"mappings":""}',
+    b')]}\'',  # the prefix and nothing else
     b'[1, 2]',
     b'{"sources":[]}',
     b'{"a":1,"a":{"version":3},"mappings":"","sources":["x"],"sources":["y"]}',

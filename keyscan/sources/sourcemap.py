@@ -551,18 +551,14 @@ except ImportError:  # pragma: no cover - the standard library alone
 
 
 def _fast_json(data: bytes) -> dict | None:
-    """``data`` parsed by orjson when that gives exactly what ``parse``'s
-    standard path would: orjson accepts only valid UTF-8 and strict JSON
-    (no NaN, no lone surrogate, nothing past 1,024 levels), a subset of what
-    ``json.loads`` takes, with the same values, except an integer beyond 64
-    bits, which it makes a float; the numbers a map's reading looks at (its
-    version, an index map's offsets) are checked for that. None: take the
-    standard path, which decides (and words any error) as before."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    data = data.lstrip(b" \t\r\n")
-    if data.startswith(b")]}"):
-        data = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    """``data`` (its BOM and XSSI prefix already off) parsed by orjson when
+    that gives exactly what ``parse``'s standard path would: orjson accepts
+    only valid UTF-8 and strict JSON (no NaN, no lone surrogate, nothing
+    past 1,024 levels), a subset of what ``json.loads`` takes, with the same
+    values, except an integer beyond 64 bits, which it makes a float; the
+    numbers a map's reading looks at (its version, an index map's offsets)
+    are checked for that. None: take the standard path, which decides (and
+    words any error) as before."""
     try:
         raw = _orjson.loads(data)
     except _orjson.JSONDecodeError:
@@ -572,22 +568,30 @@ def _fast_json(data: bytes) -> dict | None:
     return raw
 
 
+def _unprefixed(doc):
+    """``doc`` (bytes or str) without leading blanks and the ``)]}'`` line
+    that may guard a map against being run as script."""
+    doc = doc.lstrip()
+    prefix, newline = (b")]}", b"\n") if isinstance(doc, bytes) else (")]}", "\n")
+    if doc.startswith(prefix):
+        doc = doc.split(newline, 1)[1] if newline in doc else doc[:0]
+    return doc
+
+
 def parse(data: bytes | str, map_path: str) -> SourceMap:
     """Parse source map JSON (a leading ``)]}'`` line is allowed)."""
-    if isinstance(data, bytes) and _orjson is not None:
-        raw = _fast_json(data)
-        if raw is not None:
-            return _checked(raw, map_path)
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        if _orjson is not None:
+            raw = _fast_json(_unprefixed(data))
+            if raw is not None:
+                return _checked(raw, map_path)
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise SourceMapError("not UTF-8") from None
-    text = data.lstrip()
-    if text.startswith(")]}"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+    text = _unprefixed(data)
     try:
         raw = json.loads(text)
     except RecursionError:
