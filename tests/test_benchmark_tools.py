@@ -1,6 +1,7 @@
 """The benchmark helpers that measure memory (benchmarks/run.py, memtrace.py)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import memtrace  # noqa: E402
 import run  # noqa: E402
+
+from helpers import run_keyscan  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="needs Linux's smaps_rollup")
 
@@ -60,3 +64,43 @@ def test_memtrace_prints_a_line_per_sample_and_the_peak():
 def test_memtrace_without_a_command_is_a_usage_error():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "memtrace.py")], capture_output=True, text=True)
     assert out.returncode == 2 and "no command" in out.stderr
+
+
+def test_memtrace_tree_lists_the_child_with_its_kind():
+    proc = subprocess.Popen([sys.executable, "-c", FORKED])
+    try:
+        import time
+
+        time.sleep(0.8)
+        procs = memtrace.tree(proc.pid)
+    finally:
+        proc.wait()
+    assert [p.kind for p in procs] == ["py", "py"]
+    assert procs[0].pid == proc.pid and all(p.rss_kb >= p.pss_kb > 0 for p in procs)
+
+
+def test_memtrace_with_a_command_that_cannot_run_says_so_in_one_line(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "memtrace.py"), "--", str(tmp_path / "missing")], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "cannot run" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_synthetic_history_has_the_steps_and_the_keys_it_promises(tmp_path, monkeypatch):
+    """The generator on a small scale: one branch per step reaching exactly
+    that many commits, blobs of 1-16 KB, a made-up key that keyscan finds
+    and that is gone again two commits later."""
+    monkeypatch.setattr(run, "SYNTHETIC_COMMITS", 40)
+    monkeypatch.setattr(run, "SYNTHETIC_STEPS", (10, 40))
+    monkeypatch.setattr(run, "SYNTHETIC_KEY_EVERY", 20)
+    monkeypatch.setattr(run, "log", lambda msg: None)
+    repo = run.prepare_synthetic(tmp_path)
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
+    assert [int(git("rev-list", "--count", f"refs/heads/upto-{n}")) for n in (10, 40)] == [10, 40]
+    assert git("ls-tree", "--name-only", "main", "config/").strip() == ""  # removed again
+    assert git("log", "--format=%s", "--", "config/settings.env").split() == ["change", "32", "change", "30", "change", "12", "change", "10"]
+    sizes = [int(line.split()[3]) for line in git("ls-tree", "-r", "-l", "main").splitlines()]
+    assert sizes and all(1024 <= size <= 16 * 1024 + 200 for size in sizes)
+    assert run.prepare_synthetic(tmp_path) == repo  # built once
+    result = run_keyscan("history", str(repo), "-f", "json")
+    assert result.code == 1, result.err
+    assert len(json.loads(result.out)["findings"]) == 2
