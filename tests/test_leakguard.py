@@ -41,7 +41,7 @@ def test_a_large_report_is_guarded_the_same_with_stage_two_loaded(monkeypatch, t
     from keyscan import leakguard
     from keyscan.engine import matcher, prefilter
 
-    monkeypatch.setattr(prefilter, "_cache_dir", lambda: tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("KEYSCAN_NO_CACHE", raising=False)
     keys = [fake_immutable_secret(seed=80 + i) for i in range(3)]
     filler = "".join(f'{{"path": "src/m{i}.js", "secret": "sk_imapik-…", "token_count": {i}}},\n' for i in range(1500))

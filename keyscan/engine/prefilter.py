@@ -363,10 +363,6 @@ class PatternStage:
         return keywords, hit
 
 
-def _cache_dir() -> Path:
-    return diskcache.folder()
-
-
 _TRANSLATOR: bytes | None = None
 
 
@@ -384,7 +380,7 @@ def _translator_digest() -> bytes:
 
 
 def _cache_path(kind: str, digest: str) -> Path:
-    return _cache_dir() / f"{kind}-{digest[:24]}.hsdb"
+    return diskcache.folder() / f"{kind}-{digest[:24]}.hsdb"
 
 
 def _cached_db(kind: str, digest: str, build):
