@@ -373,6 +373,7 @@ class Sample:
     code: int
     findings: int | None = None
     pss_kb: int = 0  # largest tree PSS sampled (0: none sampled, a run under 0.1 s)
+    round: int = -1  # the round it was measured in (rounds run every tool once, in turn)
 
 
 @dataclass
@@ -483,6 +484,7 @@ def bench(title: str, tools: list[Tool], runs: int, timeout: float, results: dic
                 tool.failed = str(exc)
                 log(f"   {exc}")
                 continue
+            s.round = r
             tool.samples.append(s)
             log(f"   run {r + 1}: {tool.name:28s} {s.wall:7.2f} s wall {s.cpu:7.2f} s CPU {s.rss_kb / 1024:7.0f} MB")
     table = render_table(title, tools)
@@ -505,12 +507,12 @@ def render_table(title: str, tools: list[Tool]) -> str:
     bc = med([s.cpu for s in base.samples]) if base else float("nan")
     lines = [
         f"\n### {title}\n",
-        "| tool | wall s (median) | CPU s | peak RSS MB | tree RSS MB | tree PSS MB | wall / keyscan | CPU / keyscan | findings |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| tool | wall s (median) | CPU s | peak RSS MB | tree RSS MB | tree PSS MB | wall / keyscan | CPU / keyscan | keyscan faster | findings |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for t in tools:
         if not t.samples:
-            lines.append(f"| {t.name} | failed: {t.failed[:80]} | | | | | | | |")
+            lines.append(f"| {t.name} | failed: {t.failed[:80]} | | | | | | | | |")
             continue
         w = med([s.wall for s in t.samples])
         c = med([s.cpu for s in t.samples])
@@ -518,8 +520,20 @@ def render_table(title: str, tools: list[Tool]) -> str:
         tree = max(s.tree_kb for s in t.samples) / 1024
         pss = max(s.pss_kb for s in t.samples) / 1024
         found = t.samples[-1].findings
-        lines.append(f"| {t.name} | {w:.2f} | {c:.2f} | {rss:.0f} | {tree:.0f} | {pss:.0f} | {w / bw:.2f} | {c / bc:.2f} | {'' if found is None else found} |")
+        faster = "" if base is None or t is base else rounds_faster(base, t)
+        lines.append(f"| {t.name} | {w:.2f} | {c:.2f} | {rss:.0f} | {tree:.0f} | {pss:.0f} | {w / bw:.2f} | {c / bc:.2f} | {faster} | {'' if found is None else found} |")
     return "\n".join(lines)
+
+
+def rounds_faster(base: Tool, other: Tool) -> str:
+    """In how many of the rounds both ran ``base`` took less wall time than
+    ``other`` ("4/5"). A round runs each tool once, one after the other, so
+    the two met the same load on the host: a margin of a few per cent
+    between medians can be noise, the same side winning round after round is
+    not (seven of seven happens by chance one time in 128)."""
+    walls = {s.round: s.wall for s in other.samples}
+    paired = [(s.wall, walls[s.round]) for s in base.samples if s.round in walls]
+    return f"{sum(a < b for a, b in paired)}/{len(paired)}" if paired else ""
 
 
 # --- the tools on each input ---------------------------------------------------

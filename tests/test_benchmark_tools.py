@@ -104,3 +104,22 @@ def test_synthetic_history_has_the_steps_and_the_keys_it_promises(tmp_path, monk
     result = run_keyscan("history", str(repo), "-f", "json")
     assert result.code == 1, result.err
     assert len(json.loads(result.out)["findings"]) == 2
+
+
+def _tool(name: str, walls: dict[int, float]) -> "run.Tool":
+    tool = run.Tool(name, ["true"])
+    tool.samples = [run.Sample(wall=w, cpu=w, rss_kb=1024, tree_kb=1024, code=0, round=r) for r, w in walls.items()]
+    return tool
+
+
+def test_rounds_faster_compares_the_runs_of_the_same_round():
+    """Paired by round, not by position: a peer that failed in round 1 is
+    compared in rounds 0 and 2 only, and a tie is no win."""
+    keyscan = _tool("keyscan", {0: 4.0, 1: 4.0, 2: 5.0})
+    peer = _tool("peer", {0: 4.5, 2: 5.0})  # by position, 2/2
+    assert run.rounds_faster(keyscan, peer) == "1/2"
+    assert run.rounds_faster(keyscan, _tool("none", {})) == ""
+    table = run.render_table("t", [keyscan, peer, _tool("slow", {0: 9.9, 1: 9.9, 2: 9.9})])
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in table.splitlines() if line.startswith("| ") and "---" not in line}
+    column = rows["tool"].index("keyscan faster")
+    assert rows["keyscan"][column] == "" and rows["peer"][column] == "1/2" and rows["slow"][column] == "3/3"
