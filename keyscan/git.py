@@ -1015,6 +1015,7 @@ class StagedFile(NamedTuple):
     blob: str  # the index's blob
     mode: str
     added: tuple[tuple[int, int], ...]  # (first line, count) of each added run, 1-based
+    old: str = NULL_SHA  # the blob it replaces (HEAD's, or the rename source's); NULL_SHA for a new file
 
 
 def staged_files(git: Git) -> list[StagedFile]:
@@ -1038,22 +1039,26 @@ def parse_patch(patch: bytes) -> list[StagedFile]:
     files: list[StagedFile] = []
     path: bytes | None = None
     blob = mode = ""
+    old = NULL_SHA
     added: list[tuple[int, int]] = []
     in_header = False
 
     def flush() -> None:
         if path is not None and blob and blob != NULL_SHA and mode in ("100644", "100755"):
-            files.append(StagedFile(path, blob, mode, tuple(added)))
+            files.append(StagedFile(path, blob, mode, tuple(added), old))
 
     for line in patch.split(b"\n"):
         if line.startswith(b"diff --git "):
             flush()
-            path, blob, mode, added, in_header = None, "", "", [], True
+            path, blob, mode, added, in_header, old = None, "", "", [], True, NULL_SHA
             continue
         if in_header:
             if line.startswith(b"index "):
                 parts = line[6:].split(b" ")
-                blob = parts[0].split(b"..")[-1].decode("ascii", "replace")
+                ids = parts[0].split(b"..")
+                blob = ids[-1].decode("ascii", "replace")
+                if len(ids) == 2:
+                    old = ids[0].decode("ascii", "replace")
                 if len(parts) > 1:
                     mode = parts[1].decode("ascii", "replace")
             elif line.startswith((b"new file mode ", b"new mode ")):

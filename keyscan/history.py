@@ -187,7 +187,7 @@ def _revisions(git: Git, options: HistoryOptions, head: str | None) -> list[str]
 def _blob_keys(engine, blob, path: str, stats: Stats, errors: list[ScanError]) -> _Hit | None:
     hit = _Hit(blob.path, set(), [], [])
     try:
-        for fragment in history_fragments(blob, path, stats):
+        for fragment in history_fragments(blob, path, stats, errors=errors):
             found, suppressed, errs = scan_fragment(engine, fragment)
             hit.findings.extend(found)
             hit.suppressed.extend(suppressed)
@@ -372,6 +372,8 @@ def _scan_some(git: Git, engine, wanted: Iterable[tuple[str, bytes]], errors: li
         commit = (commits or {}).get(blob.sha)
         hit = _Hit(blob.path, set(), [], [])
         try:
+            # An archive's notes were the first pass's to give (or are about
+            # a version before --since): none here.
             for fragment in history_fragments(blob, display(blob.path), scratch, commit):
                 found, suppressed, _ = scan_fragment(engine, fragment)
                 hit.findings.extend(found)
@@ -547,7 +549,7 @@ def _locate(git: Git, engine, by_blob: dict[tuple[str, bytes, str], list[Key]], 
         found: list[Finding] = []
         suppressed: list[Suppressed] = []
         try:
-            for fragment in history_fragments(blob, display(path), scratch, infos[commit]):
+            for fragment in history_fragments(blob, display(path), scratch, infos[commit], errors):
                 f, s, _ = scan_fragment(engine, fragment)
                 found.extend(f)
                 suppressed.extend(s)

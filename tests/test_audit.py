@@ -126,6 +126,32 @@ def test_a_new_commit_scans_only_that_repository_and_equals_a_full_audit(tmp_pat
     assert old.lifecycle["refs"] == ["refs/heads/feature", "refs/heads/main"]
 
 
+def test_an_incremental_audit_over_new_archives_equals_a_full_audit(tmp_path, engine_spec):
+    """History opens committed archives; what an incremental audit reads of
+    the range (members included) is counted once, as a full audit counts it."""
+    import io
+    import zipfile
+
+    def zipped(text: str) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("a.txt", text)
+            zf.writestr("b/c.txt", text * 2)
+        return buf.getvalue()
+
+    org = make_org(tmp_path)
+    repos = [r.path for r in org.values()]
+    v1 = zipped("v1\n")
+    org["web"].commit("old assets", {"assets.zip": v1})
+    org["web"].commit("new assets", {"assets.zip": zipped("v2\n")})
+    run_audit(engine_spec, repos, tmp_path / "cache")
+    # The old archive back (git lists its blob again) and a new one.
+    org["web"].commit("revert the assets", {"assets.zip": v1, "more.zip": zipped("v3\n")})
+    inc = run_audit(engine_spec, repos, tmp_path / "cache")
+    assert inc.statuses == {"incremental": 1, "unchanged": 2}
+    assert as_json(inc.report) == _full(engine_spec, repos, tmp_path / "fresh")
+
+
 def test_a_new_commit_that_touches_a_key_file_is_audited_in_full_and_still_equal(tmp_path, engine_spec):
     org = make_org(tmp_path)
     repos = [r.path for r in org.values()]

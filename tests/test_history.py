@@ -443,3 +443,71 @@ def test_progress_lines_name_each_phase(capsys):
     assert capsys.readouterr().err == "\r\033[Kkeyscan: 120 blobs, 5.0 MB, 2.5 MB/s"
     show(Progress(165_291, 5_630_000_000, 20.0, "provenance"))
     assert capsys.readouterr().err.endswith("165,291 blobs, 5,630.0 MB read; finding the commits that added the keys...")
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def _tgz(members: dict[str, str | bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, text in members.items():
+            data = text.encode() if isinstance(text, str) else text
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_keys_inside_committed_archives_have_a_lifecycle(tmp_path, engine, monkeypatch, jobs):
+    """A committed zip, tarball or .gz is opened as on disk: a key in a
+    member is found once per archive path (shown as ``path!member``), at
+    the commit that added it, and removed when a later version of the
+    archive no longer holds it; the line is the member's."""
+    import gzip
+
+    import keyscan.history as kh
+
+    monkeypatch.setattr(kh, "PARALLEL_MIN_OBJECTS", 0)
+    repo = make_repo(tmp_path / "r")
+    zipped, tarred, gzipped, nested = (fake_immutable_secret(seed=60 + i) for i in range(4))
+    intro = repo.commit("fixtures", {
+        "ops/conf.zip": _zip({"app/.env": f"# prod\nIMX_SECRET={zipped}\n"}),
+        "pkg.tgz": _tgz({"package/index.js": f"module.exports = '{tarred}'\n", "package/inner.zip": _zip({"k.txt": nested})}),
+        "dump.sql.gz": gzip.compress(f"insert into keys values ('{gzipped}');\n".encode()),
+    })
+    repo.commit("same key, new member beside it", {"ops/conf.zip": _zip({"app/.env": f"# prod\nIMX_SECRET={zipped}\n", "README": "x\n"})})
+    removed = repo.commit("no key in the archive any more", {"ops/conf.zip": _zip({"app/.env": "IMX_SECRET=\n"})})
+    report = history(repo, engine, jobs=jobs)
+    assert secrets_of(report) == sorted([("dump.sql.gz!dump.sql", gzipped), ("ops/conf.zip!app/.env", zipped), ("pkg.tgz!package/index.js", tarred), ("pkg.tgz!package/inner.zip!k.txt", nested)])
+    assert only(report, nested).exposure == "history"  # nested too: history, not a shipped package
+    z = only(report, zipped)
+    assert (z.line, z.exposure, z.source["kind"]) == (2, "history", "history")
+    assert z.lifecycle["introduced"] == intro and z.lifecycle["removed"] == removed and not z.lifecycle["present_at_head"]
+    assert only(report, tarred).lifecycle["present_at_head"] and only(report, gzipped).commit["sha"] == intro
+    assert report.stats.extra["archive_members"] >= 3 and report.errors == []
+
+
+def test_a_damaged_archive_in_history_is_an_error_not_a_crash(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=64)
+    repo.commit("bad", {"broken.zip": b"PK\x03\x04" + b"\xee" * 200, "logs.gz": b"\x1f\x8b\x08\x00" + b"\x00" * 30})
+    res = run_keyscan("history", "-f", "json", cwd=repo.path)
+    assert res.code == 2 and "Traceback" not in res.err
+    assert sorted(e["path"] for e in json.loads(res.out)["errors"]) == ["broken.zip", "logs.gz"]
+    # A key elsewhere is still found (and then the exit code is the findings').
+    repo.commit("key", {"k.py": f"K = '{key}'\n"})
+    res = run_keyscan("history", "-f", "json", cwd=repo.path)
+    assert res.code == 1 and [f["path"] for f in json.loads(res.out)["findings"]] == ["k.py"]

@@ -206,3 +206,57 @@ def test_parse_patch_of_real_git_output(tmp_path):
     assert files[b"keep.txt"].added == ((2, 1), (5, 2))
     assert files[b"sp ace.txt"].added == ((1, 2),)
     assert files[b"keep.txt"].blob == repo.git("rev-parse", ":keep.txt").strip()
+    assert files[b"keep.txt"].old == repo.git("rev-parse", "HEAD:keep.txt").strip()
+    assert files[b"sp ace.txt"].old == "0" * 40  # a new file replaces nothing
+
+
+def _zip(**members: str) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name.replace("__", "/").replace("_dot_", "."), text)
+    return buf.getvalue()
+
+
+def test_staged_archives_are_opened_and_only_their_new_keys_count(tmp_path, engine):
+    """A zip or .gz in the commit is opened like one on disk (members shown
+    as ``archive!member``); a changed archive reports the keys that the
+    version it replaces did not hold, not every key it holds."""
+    import gzip
+
+    repo = make_repo(tmp_path / "r")
+    old, new = fake_immutable_secret(seed=40), fake_immutable_secret(seed=41)
+    repo.write("deploy/conf.zip", _zip(_dot_env=f"IMX_SECRET={old}\n"))
+    repo.write("notes.txt.gz", gzip.compress(f"pad\nkey {new}\n".encode()))
+    repo.git("add", "-A")
+    report = staged(repo, engine)
+    assert found(report) == [("deploy/conf.zip!.env", 1, old), ("notes.txt.gz!notes.txt", 2, new)]
+    assert {f.source["kind"] for f in report.findings} == {"staged"}
+    assert report.findings[0].source["blob"] == repo.git("rev-parse", ":deploy/conf.zip").strip()
+    repo.commit("archives")
+    # The same key, moved and with a new key beside it: only the new one.
+    repo.write("deploy/conf.zip", _zip(config__app_dot_env=f"A={old}\nB={new}\n"))
+    repo.git("add", "-A")
+    assert found(staged(repo, engine)) == [("deploy/conf.zip!config/app.env", 2, new)]
+    # Moved as it is: nothing new.
+    repo.git("reset", "-q", "--hard")
+    repo.git("mv", "deploy/conf.zip", "conf-moved.zip")
+    assert found(staged(repo, engine)) == []
+
+
+def test_staged_corrupt_archive_is_a_note_not_a_crash(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    repo.write("broken.zip", b"PK\x03\x04" + b"\xff" * 300)
+    repo.write("broken.tar.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 40)
+    repo.git("add", "-A")
+    res = run_keyscan("staged", "-f", "json", cwd=repo.path)
+    # Like an unreadable blob: listed, and the hook does not pass it as clean.
+    assert res.code == 2, res.err
+    errors = json.loads(res.out)["errors"]
+    assert sorted((e["path"], e["kind"]) for e in errors) == [("broken.tar.gz", "archive"), ("broken.zip", "archive")]
+    assert "Traceback" not in res.err
+    text = run_keyscan("staged", cwd=repo.path)
+    assert text.code == 2 and "broken.zip" in text.out and "Traceback" not in text.err

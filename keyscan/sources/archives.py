@@ -4,7 +4,10 @@ builds (``Build/*.data``, ``*.wasm``, ``*.unityweb``).
 
 Members are reported as ``archive.tgz!package/dist/index.js`` with origin
 ``archive`` (a published package counts as shipped), nested archives as
-``outer.zip!lib/inner.tgz!package/x.js`` up to MAX_DEPTH levels. Each member
+``outer.zip!lib/inner.tgz!package/x.js`` up to MAX_DEPTH levels. An archive
+that git holds (a blob of the history, a staged file) is read the same way
+by ``git_archive_fragments``, its members with origin ``history`` or
+``staged``. Each member
 goes where a file of its name would: a bundle to the bundle reader (its map
 is looked up among the archive's members), a ``.map`` to the source map
 reader, binary game data to the string extractor, the rest to the text
@@ -37,6 +40,7 @@ from typing import Callable, Iterator
 
 from ..models import Fragment, ScanError, Stats
 from . import register_reader
+from .kinds import COMPRESSED, TAR_SUFFIXES, UNITY_SUFFIXES, ZIP_SUFFIXES, kind_of
 from .bundles import MapNotFollowed, MapResolver, bundle_fragments, disk_resolver, map_relative, stream_fragments
 from .sourcemap import MAX_MAP_BYTES, looks_like_json_map, map_fragments
 from .worktree import WINDOW, FileEntry, _windows, open_regular
@@ -50,10 +54,6 @@ MAX_MEMBERS = 100_000
 SPOOL_MEMORY = 16 * 1024 * 1024
 CHUNK = 1024 * 1024
 
-TAR_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".taz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".unitypackage")
-ZIP_SUFFIXES = (".zip", ".whl", ".jar", ".war", ".ear", ".aar", ".apk", ".nupkg", ".vsix", ".xpi", ".egg", ".ipa")
-COMPRESSED = {".gz": "gzip", ".br": "brotli", ".bz2": "bzip2", ".xz": "xz", ".unityweb": "unityweb"}
-UNITY_SUFFIXES = (".data", ".wasm")
 UNITY_MAGIC = b"UnityWebData1.0\0"
 
 # Printable ASCII stays, every other byte becomes a space: a binary file
@@ -88,21 +88,13 @@ class Ctx:
         self.errors.append(ScanError(path, "archive", message))
 
     def deeper(self) -> "Ctx":
-        return Ctx(self.stats, self.errors, self.depth + 1, self.budget, "archive")
+        # A member of a file on disk is shipped with its archive; one of an
+        # archive that git holds is history (or staged) at any depth.
+        origin = self.origin if self.origin in GIT_ORIGINS else "archive"
+        return Ctx(self.stats, self.errors, self.depth + 1, self.budget, origin)
 
 
-def kind_of(name: str) -> str | None:
-    """archive kind of a file name: tar, zip, compressed, unity or None."""
-    lower = name.lower()
-    if lower.endswith(TAR_SUFFIXES):
-        return "tar"
-    if lower.endswith(ZIP_SUFFIXES):
-        return "zip"
-    if lower.endswith(tuple(COMPRESSED)):
-        return "compressed"
-    if lower.endswith(UNITY_SUFFIXES):
-        return "unity"
-    return None
+GIT_ORIGINS = ("history", "staged")
 
 
 def unsafe_name(name: str) -> str | None:
@@ -670,6 +662,30 @@ def read_archive(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Ite
             ctx.note(entry.display, str(exc))
         except OSError as exc:
             ctx.note(entry.display, f"read failed ({exc.strerror or exc})")
+
+
+# --- archives that git holds -----------------------------------------------------
+
+
+def git_archive_fragments(stream, display: str, origin: str, stats: Stats, errors: list) -> Iterator[Fragment]:
+    """The members of an archive or compressed file read from git (a blob of
+    the history, a staged file), as ``read_archive`` gives them for one on
+    disk, with ``origin`` (``history``/``staged``) at every depth. The blob
+    is copied to a spooled temporary file first (tar and zip readers seek),
+    up to MEMBER_CAP bytes; a larger one is noted and not opened. Raises
+    ``keyscan.git.ObjectReadError`` when git stops part way."""
+    ctx = Ctx(stats, errors, 0, Budget(), origin)
+    if stream.size > MEMBER_CAP:
+        ctx.note(display, f"archive of {stream.size >> 20} MiB is larger than {MEMBER_CAP >> 20} MiB; not opened")
+        return
+    spooled, size, _ = spool(stream, MEMBER_CAP, Budget())
+    with spooled:
+        try:
+            yield from scan_stream(spooled, size, display, ctx)
+        except _Stop as exc:
+            ctx.note(display, str(exc))
+        except OSError as exc:
+            ctx.note(display, f"read failed ({exc.strerror or exc})")
 
 
 def in_build_folder(display: str) -> bool:

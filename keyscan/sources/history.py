@@ -5,7 +5,9 @@ A blob is read from ``git cat-file --batch`` in windows of ``WINDOW`` bytes
 that overlap by ``OVERLAP`` (the same scheme as files on disk), so a blob of
 any size costs at most one window of memory and a key that straddles two
 windows is found once. Binary blobs (a NUL in the first 8 KiB, no UTF-16/32
-byte-order mark) are skipped and counted, as on disk.
+byte-order mark) are skipped and counted, as on disk; an archive or a
+compressed file (by its name) is opened and its members scanned
+(``git_fragments``).
 
 Which blobs are read, and the provenance of what is found in them, is decided
 by ``keyscan.history``; this module only turns objects into Fragments.
@@ -18,6 +20,7 @@ from typing import Callable, Iterator, NamedTuple
 from ..decode.text import looks_binary, sniff_encoding, to_utf8
 from ..git import Blob, BlobStream
 from ..models import CommitInfo, Fragment, Stats
+from .kinds import opens_in_git
 from .worktree import OVERLAP, WINDOW
 
 UTF16_CAP = 256 * 1024 * 1024  # a UTF-16/32 blob is decoded whole, up to this
@@ -100,8 +103,30 @@ class Ticker:
             self.report(Progress(blobs, nbytes, now - self.start, phase))
 
 
-def history_fragments(blob: Blob, path: str, stats: Stats, commit: CommitInfo | None = None) -> Iterator[Fragment]:
-    """Fragments of one blob read from git, with origin ``history``."""
+def history_fragments(blob: Blob, path: str, stats: Stats, commit: CommitInfo | None = None, errors: list | None = None) -> Iterator[Fragment]:
+    """Fragments of one blob read from git, with origin ``history``; an
+    archive's or compressed file's are its members' (``git_fragments``),
+    whose notes go to ``errors``."""
     if blob.stream is None or blob.size == 0:
         return iter(())
-    return blob_fragments(blob.stream, path, "history", stats, commit=commit, meta={"blob": blob.sha})
+    return git_fragments(blob.stream, path, "history", stats, errors, commit=commit, meta={"blob": blob.sha})
+
+
+def git_fragments(stream: BlobStream, path: str, origin: str, stats: Stats, errors: list | None, *, commit: CommitInfo | None = None, meta: dict | None = None) -> Iterator[Fragment]:
+    """``blob_fragments``, except that an archive or compressed file (by its
+    name, as on disk) is opened and its members scanned, shown as
+    ``path!member``: a key in a committed ``config.zip`` is in the history
+    as much as one in ``config.env``. Notes about the archive (a corrupt
+    member, a cap reached) go to ``errors`` (dropped when None)."""
+    if not opens_in_git(path):
+        return blob_fragments(stream, path, origin, stats, commit=commit, meta=meta)
+    return _members(stream, path, origin, stats, [] if errors is None else errors, commit, meta or {})
+
+
+def _members(stream: BlobStream, path: str, origin: str, stats: Stats, errors: list, commit: CommitInfo | None, meta: dict) -> Iterator[Fragment]:
+    from dataclasses import replace
+
+    from .archives import git_archive_fragments  # tarfile, zipfile, lzma: only when a blob needs them
+
+    for fragment in git_archive_fragments(stream, path, origin, stats, errors):
+        yield replace(fragment, commit=commit, meta={**fragment.meta, **meta})

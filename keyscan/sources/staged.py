@@ -8,7 +8,9 @@ line ranges it adds; each such file's index blob is read through one
 ``cat-file --batch`` and scanned whole, so line numbers are the staged
 file's and a key split across context is still matched; only findings that
 start on an added line are reported. Deletions add nothing; symlinks and
-submodules are not file content; binary blobs are skipped and counted.
+submodules are not file content; binary blobs are skipped and counted. An
+archive or compressed file is opened: its members have no added lines, so a
+key counts when the version the archive replaces did not hold it.
 
 Nothing here walks history, so the cost follows the size of the commit, not
 of the repository.
@@ -21,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..filters import Filter
-from ..git import BlobList, ObjectReadError, display, open_repo, read_blobs, staged_files
-from ..models import Report, ScanError
-from .history import blob_fragments
+from ..git import NULL_SHA, BlobList, ObjectReadError, StagedFile, display, open_repo, read_blobs, staged_files
+from ..models import Report, ScanError, Stats
+from .history import git_fragments
+from .kinds import opens_in_git
 
 
 @dataclass
@@ -67,6 +70,7 @@ def scan_staged(repo: str | None, engine, options: StagedOptions | None = None) 
     stats.extra["staged_files"] = len(files)
     if not files:
         return finish(report, options.filters)
+    before = _keys_before(git, engine, [sf for sf in files if opens_in_git(display(sf.path))])
     blobs = BlobList.of([(sf.blob, sf.path) for sf in files])
     for blob, sf in zip(read_blobs(git, blobs), files):
         path = display(sf.path)
@@ -75,14 +79,43 @@ def scan_staged(repo: str | None, engine, options: StagedOptions | None = None) 
             continue
         if blob.stream is None or blob.size == 0:
             continue
-        added = AddedLines(sf.added)
+        if opens_in_git(path):
+            # Members have lines of their own, not the archive's: what the
+            # commit adds is a key the version it replaces did not hold.
+            old = before.get(sf.path, set())
+            new = lambda f: (f.rule_id, f.secret) not in old  # noqa: E731
+        else:
+            added = AddedLines(sf.added)
+            new = lambda f: f.line in added  # noqa: E731
         try:
-            for fragment in blob_fragments(blob.stream, path, "staged", stats, meta={"blob": sf.blob}):
+            for fragment in git_fragments(blob.stream, path, "staged", stats, report.errors, meta={"blob": sf.blob}):
                 found, suppressed, errors = scan_fragment(engine, fragment)
-                report.findings.extend(f for f in found if f.line in added)
-                report.suppressed.extend(s for s in suppressed if s.finding.line in added)
+                report.findings.extend(f for f in found if new(f))
+                report.suppressed.extend(s for s in suppressed if new(s.finding))
                 report.errors.extend(errors)
         except ObjectReadError as exc:
             report.errors.append(ScanError(path, "git", f"staged blob {sf.blob[:12]} could not be read ({exc})"))
     return finish(report, options.filters)
+
+
+def _keys_before(git, engine, archives: Sequence[StagedFile]) -> dict[bytes, set[tuple[str, str]]]:
+    """The keys (rule id, secret) in the versions that staged archives
+    replace (HEAD's, or a rename's source), by staged path."""
+    from ..scan import scan_fragment
+
+    changed = [sf for sf in archives if sf.old != NULL_SHA]
+    out: dict[bytes, set[tuple[str, str]]] = {}
+    scratch = Stats()
+    for blob, sf in zip(read_blobs(git, BlobList.of([(sf.old, sf.path) for sf in changed])), changed):
+        keys = out.setdefault(sf.path, set())
+        if blob.error or blob.stream is None:
+            continue
+        try:
+            for fragment in git_fragments(blob.stream, display(sf.path), "staged", scratch, None):
+                found, suppressed, _ = scan_fragment(engine, fragment)
+                keys.update((f.rule_id, f.secret) for f in found)
+                keys.update((s.finding.rule_id, s.finding.secret) for s in suppressed)
+        except ObjectReadError:
+            pass  # the old version could not be read: every key of the new one is reported
+    return out
 
