@@ -27,9 +27,10 @@ $KEYSCAN_BENCH_DIR or /tmp/keyscan-bench), outside the checkout:
   (nine edited source files, one new config file holding a made-up key);
 * ``scaling``: the stdlib input at 1x, 2x and 4x (hard-linked copies), all
   tools; keyscan's history at about 1/4, 1/2 and all of git's commits, and
-  at 10,000, 20,000, 40,000 and 80,000 commits of a synthetic history that is
-  alike all along (``prepare_synthetic``: git's later commits also hold
-  larger files, which moves its curve for another reason than length).
+  every tool's at 10,000, 20,000, 40,000 and 80,000 commits of a synthetic
+  history that is alike all along (``prepare_synthetic``: git's later
+  commits also hold larger files, which moves its curve for another reason
+  than length).
 
 Each scenario runs one unmeasured warm-up of every tool (page cache, keyscan's
 rule and pattern caches), then ``--runs`` rounds in which every tool runs
@@ -757,9 +758,9 @@ def main() -> None:
             tools = [t for t in history_tools(bins, git_repo, out, ref, suffix=label.replace("/", "of")) if t.name == "keyscan"]
             bench(f"scaling: keyscan history {label} ({count:,} commits)", tools, 1, args.timeout, results, warm_up=False)
         synthetic = prepare_synthetic(work)
-        for count in SYNTHETIC_STEPS:  # the same, on a history alike all along
-            tools = [t for t in history_tools(bins, synthetic, out, f"refs/heads/upto-{count}", suffix=f"synthetic{count}") if t.name == "keyscan"]
-            bench(f"scaling: keyscan history, synthetic, {count:,} commits", tools, 1, args.timeout, results, warm_up=False)
+        for count in SYNTHETIC_STEPS:  # the same, on a history alike all along, and the peers beside it
+            tools = [t for t in history_tools(bins, synthetic, out, f"refs/heads/upto-{count}", suffix=f"synthetic{count}") if t.name != "keyscan --only immutable"]
+            bench(f"scaling: history, synthetic, {count:,} commits", tools, 1, args.timeout, results, warm_up=False)
     if "prefilter" in only:  # last: it loads the stdlib into this process
         table = prefilter_comparison(stdlib)
         print(table, flush=True)
