@@ -704,6 +704,7 @@ def baseline_options(fn: Callable) -> Callable:
         click.option("--no-inline-ignores", is_flag=True, default=None, envvar="KEYSCAN_NO_INLINE_IGNORES", help="Disregard keyscan:allow and similar comments (their findings go into the baseline)."),
         click.option("--no-gitignore", is_flag=True, default=None, envvar="KEYSCAN_NO_GITIGNORE", help="Also scan files that .gitignore excludes."),
         click.option("--history", "history_mode", is_flag=True, envvar="KEYSCAN_BASELINE_HISTORY", help="Scan like `keyscan history [REPO]` (every commit) instead of `keyscan scan PATHS`."),
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), envvar="KEYSCAN_JOBS", help="Worker processes for a large scan (default: the number of cores)."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -726,21 +727,23 @@ def _baseline_paths(paths: tuple[str, ...], history_mode: bool) -> tuple[str, ..
     return paths or (".",)
 
 
-def _baseline_scan(paths: tuple[str, ...], settings: Settings, no_gitignore: bool | None, history_mode: bool) -> Report:
+def _baseline_scan(paths: tuple[str, ...], settings: Settings, no_gitignore: bool | None, history_mode: bool, jobs: int | None = None) -> Report:
     """The same scan as `keyscan scan PATHS` (or `keyscan history REPO`),
-    without applying the baseline."""
+    without applying the baseline, with as many workers."""
     from .engine import Engine
+    from .parallel import default_jobs
     from .scan import ScanOptions, scan_paths
 
     cfg = settings.config
     engine = Engine(settings.ruleset)
+    jobs = jobs or default_jobs()
     if history_mode:
         from .history import HistoryOptions, scan_history
 
-        report = scan_history(paths[0], engine, HistoryOptions(exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False)))
+        report = scan_history(paths[0], engine, HistoryOptions(exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False), jobs=jobs))
     else:
         gitignore = (not no_gitignore) if no_gitignore is not None else (cfg.gitignore if cfg.gitignore is not None else True)
-        options = ScanOptions(gitignore=gitignore, exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False))
+        options = ScanOptions(gitignore=gitignore, exclude=cfg.is_excluded, filters=filters_for(settings, baseline=False), jobs=jobs)
         report = scan_paths(list(paths), engine, options)
     if report.errors:
         command = "history" if history_mode else "scan"
@@ -799,7 +802,7 @@ def baseline_create(paths: tuple[str, ...], force: bool, no_paths: bool, no_giti
             salt = bl.load(target).salt
         except KeyscanError:
             salt = None
-    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode, opts.get("jobs"))
     base = bl.new(target, salt)
     keyer = bl.Keyer(base, settings.repo_root)
     base = base.with_entries(keyer.entry(f, not no_paths) for f in report.findings)
@@ -831,7 +834,7 @@ def baseline_update(paths: tuple[str, ...], no_paths: bool, no_gitignore: bool |
     settings = resolve(opts, paths[0])
     target = _shown(settings.baseline or settings.default_baseline)
     base = bl.load(target)
-    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode, opts.get("jobs"))
     keyer = bl.Keyer(base, settings.repo_root)
     with_paths = not no_paths and not (base.entries and all(e.path is None for e in base.entries))
     added = {keyer.entry(f, with_paths) for f in report.findings if not keyer.known(f)}
@@ -865,7 +868,7 @@ def baseline_prune(paths: tuple[str, ...], no_gitignore: bool | None, history_mo
     settings = resolve(opts, paths[0])
     target = _shown(settings.baseline or settings.default_baseline)
     base = bl.load(target)
-    report = _baseline_scan(paths, settings, no_gitignore, history_mode)
+    report = _baseline_scan(paths, settings, no_gitignore, history_mode, opts.get("jobs"))
     if report.errors:
         raise KeyscanError(f"{target}: not pruning: the scan could not read everything ({len(report.errors)} errors; keyscan scan lists them)")
     keyer = bl.Keyer(base, settings.repo_root)

@@ -272,3 +272,34 @@ def test_history_baseline_gates_keyscan_history_on_new_keys_only(workdir):
     res = ok(run_keyscan("baseline", "prune", cwd=repo.path))
     assert "old/creds.py" in res.out and "removed 1 entry" in res.out
     assert run_keyscan("baseline", "create", "--history", "a", "b", cwd=repo.path).code == 2
+
+
+def test_baseline_scans_use_workers_like_scan_and_history(repo, monkeypatch):
+    """`baseline create/update/prune` run the scan `keyscan scan` or
+    `keyscan history` would, workers included (they ran in one process),
+    and the baseline does not depend on how many."""
+    import keyscan.history
+    import keyscan.scan
+    from keyscan.cli import main
+
+    def run(*argv: str) -> int:
+        with pytest.raises(SystemExit) as done:
+            main(list(argv))
+        return done.value.code
+
+    for i in range(450):  # past parallel.MIN_FILES
+        repo.write(f"pkg/m{i}.py", f"x = {i}\n")
+    repo.commit("many files")
+    seen = []
+    for module, name in ((keyscan.scan, "scan_paths"), (keyscan.history, "scan_history")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name: seen.append((_name, a[2].jobs)) or _real(*a))
+    monkeypatch.chdir(repo.path)
+    assert run("baseline", "create", "-j", "1") == 0
+    one = (repo.path / BASE).read_bytes()
+    assert run("baseline", "create", "--force", "--jobs", "2") == 0
+    assert (repo.path / BASE).read_bytes() == one and len(load(repo.path / BASE)["entries"]) == 3
+    monkeypatch.setenv("KEYSCAN_JOBS", "3")
+    assert run("baseline", "update") == 0
+    assert run("baseline", "prune", "--history") == 0
+    assert seen == [("scan_paths", 1), ("scan_paths", 2), ("scan_paths", 3), ("scan_history", 3)]
