@@ -264,3 +264,20 @@ def test_garbage_never_crashes(suffix, prefix, body):
             frag.meta["original_of"](len(frag.text) // 2)
     for e in errors:
         assert "\n" not in e.message
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty file"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "zlib error"),  # gzip magic, broken stream
+        (b"x" * 1024, "invalid header"),  # no compression matched: plain tar's own complaint
+    ],
+)
+def test_a_tar_that_cannot_be_opened_says_why(tmp_path, data, reason):
+    """tarfile's "r:*" error is a list of what each compression method said;
+    the note gives the one that recognised the data, not the list's title."""
+    (tmp_path / "x.tar").write_bytes(data)
+    report = json.loads(run_keyscan("scan", "x.tar", "--format", "json", cwd=tmp_path).out)
+    (note,) = [e["message"] for e in report["errors"]]
+    assert note.startswith(f"cannot open as a tar archive ({reason}") and "could not be opened successfully" not in note

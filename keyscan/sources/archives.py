@@ -30,6 +30,7 @@ import gzip
 import lzma
 import os
 import posixpath
+import re
 import stat
 import tarfile
 import tempfile
@@ -266,8 +267,20 @@ def tar_members(fh, size: int, display: str, ctx: Ctx) -> Iterator[Fragment]:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    lines = str(exc).splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if len(lines) > 1 and text.endswith("could not be opened successfully:"):
+        # tarfile's "r:*" lists what each compression method said; the one
+        # that recognised the data (or plain tar) tells what is wrong.
+        # Plain tar comes last: it speaks when no compression matched.
+        said = [m.group(1) or m.group(2) or "" for m in map(_METHOD_SAID.match, lines[1:]) if m]
+        telling = [t for t in said if not t.startswith("not a")]
+        if telling:
+            text = telling[0]
     return text[:160]
+
+
+_METHOD_SAID = re.compile(r"- method \w+: \w+\((?:'(.*)'|\"(.*)\")\)$")
 
 
 # --- zip --------------------------------------------------------------------
