@@ -515,3 +515,21 @@ def test_a_damaged_archive_in_history_is_an_error_not_a_crash(tmp_path):
     _loose_path(repo, repo.git("rev-parse", "HEAD:k.py").strip()).unlink()
     res = run_keyscan("history", "-f", "json", cwd=repo.path)
     assert res.code == 2 and {e["kind"] for e in json.loads(res.out)["errors"]} == {"archive", "git"}
+
+
+def test_an_archive_over_the_cap_is_noted_and_the_blobs_after_it_still_read(tmp_path, engine, monkeypatch):
+    """A committed archive larger than the cap is not opened (a note says
+    so); the rest of its bytes are drained from cat-file, so the blob after
+    it is read whole and its key found."""
+    import keyscan.sources.archives as archives
+
+    monkeypatch.setattr(archives, "MEMBER_CAP", 4096)
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=70)
+    big = _zip({f"m{i}.txt": os.urandom(600).hex() for i in range(8)})
+    assert len(big) > 4096
+    repo.commit("big archive, then a key", {"a-big.zip": big, "b.py": f"K = '{key}'\n"})
+    report = history(repo, engine)
+    assert secrets_of(report) == [("b.py", key)]
+    assert [(e.path, e.kind) for e in report.errors] == [("a-big.zip", "archive")]
+    assert "larger than" in report.errors[0].message and "not opened" in report.errors[0].message
