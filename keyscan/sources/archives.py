@@ -7,11 +7,11 @@ Members are reported as ``archive.tgz!package/dist/index.js`` with origin
 ``outer.zip!lib/inner.tgz!package/x.js`` up to MAX_DEPTH levels. An archive
 that git holds (a blob of the history, a staged file) is read the same way
 by ``git_archive_fragments``, its members with origin ``history`` or
-``staged``. Each member
-goes where a file of its name would: a bundle to the bundle reader (its map
-is looked up among the archive's members), a ``.map`` to the source map
-reader, binary game data to the string extractor, the rest to the text
-scanner. Nothing is ever written to its member name or extracted to disk.
+``staged``. Each member goes where a file of its name would: a bundle to
+the bundle reader (its map is looked up among the archive's members), a
+``.map`` to the source map reader, binary game data to the string
+extractor, the rest to the text scanner. Nothing is ever written to its
+member name or extracted to disk.
 
 Guards, each a note in the report's errors or stats, never a crash: a cap
 on each member's and on the whole archive's uncompressed size, on the
@@ -41,8 +41,8 @@ from typing import Callable, Iterator
 
 from ..models import Fragment, ScanError, Stats
 from . import register_reader
-from .kinds import COMPRESSED, TAR_SUFFIXES, UNITY_SUFFIXES, ZIP_SUFFIXES, kind_of
 from .bundles import MapNotFollowed, MapResolver, bundle_fragments, disk_resolver, map_relative, stream_fragments
+from .kinds import COMPRESSED, TAR_SUFFIXES, UNITY_SUFFIXES, ZIP_SUFFIXES, kind_of
 from .sourcemap import MAX_MAP_BYTES, looks_like_json_map, map_fragments
 from .worktree import WINDOW, FileEntry, _windows, open_regular
 
@@ -270,9 +270,9 @@ def _reason(exc: BaseException) -> str:
     lines = str(exc).splitlines()
     text = lines[0] if lines else type(exc).__name__
     if len(lines) > 1 and text.endswith("could not be opened successfully:"):
-        # tarfile's "r:*" lists what each compression method said; the one
-        # that recognised the data (or plain tar) tells what is wrong.
-        # Plain tar comes last: it speaks when no compression matched.
+        # tarfile's "r:*" lists what each compression method said: the first
+        # that recognised the data tells what is wrong (plain tar, listed
+        # last, when no compression did).
         said = [m.group(1) or m.group(2) or "" for m in map(_METHOD_SAID.match, lines[1:]) if m]
         telling = [t for t in said if not t.startswith("not a")]
         if telling:
