@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from helpers import fake_immutable_publishable, fake_immutable_secret, make_repo
+from helpers import fake_immutable_publishable, fake_immutable_secret, make_repo, zip_bytes
 from keyscan.audit import AuditOptions, ScanSpec, audit
 from keyscan.audit import executors, run as run_mod
 from keyscan.audit import worker as worker_mod
@@ -129,15 +129,8 @@ def test_a_new_commit_scans_only_that_repository_and_equals_a_full_audit(tmp_pat
 def test_an_incremental_audit_over_new_archives_equals_a_full_audit(tmp_path, engine_spec):
     """History opens committed archives; what an incremental audit reads of
     the range (members included) is counted once, as a full audit counts it."""
-    import io
-    import zipfile
-
     def zipped(text: str) -> bytes:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            zf.writestr("a.txt", text)
-            zf.writestr("b/c.txt", text * 2)
-        return buf.getvalue()
+        return zip_bytes({"a.txt": text, "b/c.txt": text * 2})
 
     org = make_org(tmp_path)
     repos = [r.path for r in org.values()]

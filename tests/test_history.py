@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import fake_immutable_publishable, fake_immutable_secret, make_repo, run_keyscan
+from helpers import fake_immutable_publishable, fake_immutable_secret, make_repo, run_keyscan, tgz_bytes, zip_bytes
 from keyscan.engine import Engine
 from keyscan.errors import KeyscanError
 from keyscan.history import HistoryOptions, scan_history
@@ -445,31 +445,6 @@ def test_progress_lines_name_each_phase(capsys):
     assert capsys.readouterr().err.endswith("165,291 blobs, 5,630.0 MB read; finding the commits that added the keys...")
 
 
-def _zip(members: dict[str, str]) -> bytes:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in members.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
-def _tgz(members: dict[str, str | bytes]) -> bytes:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, text in members.items():
-            data = text.encode() if isinstance(text, str) else text
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_keys_inside_committed_archives_have_a_lifecycle(tmp_path, engine, monkeypatch, jobs):
     """A committed zip, tarball or .gz is opened as on disk: a key in a
@@ -484,12 +459,12 @@ def test_keys_inside_committed_archives_have_a_lifecycle(tmp_path, engine, monke
     repo = make_repo(tmp_path / "r")
     zipped, tarred, gzipped, nested = (fake_immutable_secret(seed=60 + i) for i in range(4))
     intro = repo.commit("fixtures", {
-        "ops/conf.zip": _zip({"app/.env": f"# prod\nIMX_SECRET={zipped}\n"}),
-        "pkg.tgz": _tgz({"package/index.js": f"module.exports = '{tarred}'\n", "package/inner.zip": _zip({"k.txt": nested})}),
+        "ops/conf.zip": zip_bytes({"app/.env": f"# prod\nIMX_SECRET={zipped}\n"}),
+        "pkg.tgz": tgz_bytes({"package/index.js": f"module.exports = '{tarred}'\n", "package/inner.zip": zip_bytes({"k.txt": nested})}),
         "dump.sql.gz": gzip.compress(f"insert into keys values ('{gzipped}');\n".encode()),
     })
-    repo.commit("same key, new member beside it", {"ops/conf.zip": _zip({"app/.env": f"# prod\nIMX_SECRET={zipped}\n", "README": "x\n"})})
-    removed = repo.commit("no key in the archive any more", {"ops/conf.zip": _zip({"app/.env": "IMX_SECRET=\n"})})
+    repo.commit("same key, new member beside it", {"ops/conf.zip": zip_bytes({"app/.env": f"# prod\nIMX_SECRET={zipped}\n", "README": "x\n"})})
+    removed = repo.commit("no key in the archive any more", {"ops/conf.zip": zip_bytes({"app/.env": "IMX_SECRET=\n"})})
     report = history(repo, engine, jobs=jobs)
     assert secrets_of(report) == sorted([("dump.sql.gz!dump.sql", gzipped), ("ops/conf.zip!app/.env", zipped), ("pkg.tgz!package/index.js", tarred), ("pkg.tgz!package/inner.zip!k.txt", nested)])
     assert only(report, nested).exposure == "history"  # nested too: history, not a shipped package
@@ -526,7 +501,7 @@ def test_an_archive_over_the_cap_is_noted_and_the_blobs_after_it_still_read(tmp_
     monkeypatch.setattr(archives, "MEMBER_CAP", 4096)
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=70)
-    big = _zip({f"m{i}.txt": os.urandom(600).hex() for i in range(8)})
+    big = zip_bytes({f"m{i}.txt": os.urandom(600).hex() for i in range(8)})
     assert len(big) > 4096
     repo.commit("big archive, then a key", {"a-big.zip": big, "b.py": f"K = '{key}'\n"})
     report = history(repo, engine)

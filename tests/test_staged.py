@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from helpers import GIT_ENV, fake_immutable_publishable, fake_immutable_secret, make_repo, run_keyscan
+from helpers import GIT_ENV, fake_immutable_publishable, fake_immutable_secret, make_repo, run_keyscan, zip_bytes
 from keyscan.engine import Engine
 from keyscan.errors import KeyscanError
 from keyscan.git import parse_patch
@@ -210,17 +210,6 @@ def test_parse_patch_of_real_git_output(tmp_path):
     assert files[b"sp ace.txt"].old == "0" * 40  # a new file replaces nothing
 
 
-def _zip(**members: str) -> bytes:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in members.items():
-            zf.writestr(name.replace("__", "/").replace("_dot_", "."), text)
-    return buf.getvalue()
-
-
 def test_staged_archives_are_opened_and_only_their_new_keys_count(tmp_path, engine):
     """A zip or .gz in the commit is opened like one on disk (members shown
     as ``archive!member``); a changed archive reports the keys that the
@@ -229,7 +218,7 @@ def test_staged_archives_are_opened_and_only_their_new_keys_count(tmp_path, engi
 
     repo = make_repo(tmp_path / "r")
     old, new = fake_immutable_secret(seed=40), fake_immutable_secret(seed=41)
-    repo.write("deploy/conf.zip", _zip(_dot_env=f"IMX_SECRET={old}\n"))
+    repo.write("deploy/conf.zip", zip_bytes({".env": f"IMX_SECRET={old}\n"}))
     repo.write("notes.txt.gz", gzip.compress(f"pad\nkey {new}\n".encode()))
     repo.git("add", "-A")
     report = staged(repo, engine)
@@ -238,7 +227,7 @@ def test_staged_archives_are_opened_and_only_their_new_keys_count(tmp_path, engi
     assert report.findings[0].source["blob"] == repo.git("rev-parse", ":deploy/conf.zip").strip()
     repo.commit("archives")
     # The same key, moved and with a new key beside it: only the new one.
-    repo.write("deploy/conf.zip", _zip(config__app_dot_env=f"A={old}\nB={new}\n"))
+    repo.write("deploy/conf.zip", zip_bytes({"config/app.env": f"A={old}\nB={new}\n"}))
     repo.git("add", "-A")
     assert found(staged(repo, engine)) == [("deploy/conf.zip!config/app.env", 2, new)]
     # Moved as it is: nothing new.
