@@ -225,12 +225,13 @@ def emit(report: Report, settings: Settings) -> int:
             os.dup2(devnull, sys.stdout.fileno())
     if gate_failures(report.findings, settings.fail_on):
         return EXIT_FINDINGS
-    if report.command in ("history", "staged") and not report.findings and any(e.kind != "archive" for e in report.errors):
-        # A scan that could not read a blob never looks clean. What an
-        # archive's reader could not open (a corrupt member, a cap reached)
-        # is listed, as `keyscan scan` lists it, without failing the scan:
-        # a committed test fixture (a zip bomb, a tar Python cannot read)
-        # would otherwise fail every later audit of the repository.
+    if report.command in ("history", "staged") and not report.findings and any(e.kind == "git" for e in report.errors):
+        # A scan that could not read an object from git never looks clean.
+        # What the readers of a committed archive could not use (a corrupt
+        # member, a cap reached, a bundle's missing map) is listed, as
+        # `keyscan scan` lists it, without failing the scan: a committed
+        # test fixture (a zip bomb, a tar Python cannot read) would
+        # otherwise fail every later audit of the repository.
         return EXIT_ERROR
     if any(e.kind in ("timeout", "limit") for e in report.errors) and not report.findings:
         # Nor does one where a rule gave up on a file (a key placed next to
