@@ -478,18 +478,22 @@ def test_keys_inside_committed_archives_have_a_lifecycle(tmp_path, engine, monke
 def test_a_damaged_archive_in_history_is_an_error_not_a_crash(tmp_path):
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=64)
-    repo.commit("bad", {"broken.zip": b"PK\x03\x04" + b"\xee" * 200, "logs.gz": b"\x1f\x8b\x08\x00" + b"\x00" * 30})
+    # A bundle whose map is not in the archive, with an allowed key (looking
+    # for its original location notes the missing map; nothing is found).
+    bundle = f"var k = '{fake_immutable_secret(seed=65)}'; // keyscan:allow\n//# sourceMappingURL=app.js.map\n"
+    repo.commit("bad", {"broken.zip": b"PK\x03\x04" + b"\xee" * 200, "logs.gz": b"\x1f\x8b\x08\x00" + b"\x00" * 30, "app.zip": zip_bytes({"dist/app.js": bundle})})
     res = run_keyscan("history", "-f", "json", cwd=repo.path)
     # Listed, as `keyscan scan` lists them; a fixture like these must not
     # fail every later history scan (an unreadable blob still does: exit 2).
     assert res.code == 0 and "Traceback" not in res.err
-    assert sorted((e["path"], e["kind"]) for e in json.loads(res.out)["errors"]) == [("broken.zip", "archive"), ("logs.gz", "archive")]
+    errors = sorted((e["path"], e["kind"]) for e in json.loads(res.out)["errors"])
+    assert errors == [("app.zip!dist/app.js", "sourcemap"), ("broken.zip", "archive"), ("logs.gz", "archive")]
     repo.commit("key", {"k.py": f"K = '{key}'\n"})
     res = run_keyscan("history", "-f", "json", cwd=repo.path)
     assert res.code == 1 and [f["path"] for f in json.loads(res.out)["findings"]] == ["k.py"]
     _loose_path(repo, repo.git("rev-parse", "HEAD:k.py").strip()).unlink()
     res = run_keyscan("history", "-f", "json", cwd=repo.path)
-    assert res.code == 2 and {e["kind"] for e in json.loads(res.out)["errors"]} == {"archive", "git"}
+    assert res.code == 2 and {e["kind"] for e in json.loads(res.out)["errors"]} == {"archive", "sourcemap", "git"}
 
 
 def test_an_archive_over_the_cap_is_noted_and_the_blobs_after_it_still_read(tmp_path, engine, monkeypatch):
@@ -508,3 +512,28 @@ def test_an_archive_over_the_cap_is_noted_and_the_blobs_after_it_still_read(tmp_
     assert secrets_of(report) == [("b.py", key)]
     assert [(e.path, e.kind) for e in report.errors] == [("a-big.zip", "archive")]
     assert "larger than" in report.errors[0].message and "not opened" in report.errors[0].message
+
+
+def test_members_shared_by_versions_of_a_committed_archive_are_scanned_once():
+    """Successive versions of a committed archive are different blobs that
+    share most members: the engine's result memo takes members (paths with
+    a ``!``) as it takes files on disk, and the report is the one a scan
+    without it gives."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = make_repo(Path(tmp) / "r")
+        key = fake_immutable_secret(seed=66)
+        shared = {f"lib/m{i}.js": f"export const v{i} = {i};\n" * 200 for i in range(4)}
+        shared["lib/config.js"] = f"export const key = '{key}';\n" + "// pad\n" * 300
+        for v in range(3):
+            repo.commit(f"release {v}", {"dist/release.zip": zip_bytes({**shared, "VERSION": f"{v}\n"})})
+        with_memo = Engine(load_ruleset())
+        report = history(repo, with_memo)
+        without = Engine(load_ruleset())
+        without.memo = None
+        plain = history(repo, without)
+    assert with_memo.memo.hits >= 10  # 5 shared members of 1 KB or more, in versions 2 and 3
+    assert secrets_of(report) == secrets_of(plain) == [("dist/release.zip!lib/config.js", key)]
+    assert [f.lifecycle for f in report.findings] == [f.lifecycle for f in plain.findings]
+    assert report.stats.as_dict() == plain.stats.as_dict()

@@ -20,7 +20,9 @@ give.
 
 Only worktree, bundle, source-map and archive fragments of at least
 ``MIN_BYTES`` are looked up: history blobs are unique by construction, and
-hashing their 5.6 GB (git's repository) would cost 2 s for nothing. The
+hashing their 5.6 GB (git's repository) would cost 2 s for nothing. Members
+of the archives that git holds are looked up too (their paths hold a
+``!``): successive versions of a committed archive share most members. The
 kept bytes are bounded per process (``BUDGET``, least recently used out);
 results hold no fragment (their matches are stored without it).
 """
@@ -49,7 +51,7 @@ class ResultMemo:
 
     def key(self, fragment: Fragment) -> tuple | None:
         data = fragment.data
-        if len(data) < MIN_BYTES or fragment.origin not in ORIGINS:
+        if len(data) < MIN_BYTES or (fragment.origin not in ORIGINS and "!" not in fragment.path):
             return None
         return (len(data), data[:64], data[-64:], tuple(r.applies_to(fragment.path) for r in self._path_rules))
 
