@@ -250,3 +250,27 @@ def test_staged_corrupt_archive_is_a_note_not_a_crash(tmp_path):
     assert "Traceback" not in res.err
     text = run_keyscan("staged", cwd=repo.path)
     assert text.code == 0 and "broken.zip" in text.out and "Traceback" not in text.err
+
+
+def test_diff_lines_are_read_with_bounded_memory():
+    """A staged binary's --text diff can be one line of hundreds of MB: the
+    parser gets each line's head only, the rest is read and dropped."""
+    import io
+
+    from keyscan.git import line_heads
+
+    data = b"diff --git a/x b/x\n" + b"+" + b"z" * 5000 + b"\n@@ -0,0 +1 @@\n" + b"y" * 10 + b"\n" + b"w" * 64 + b"\nlast"
+    assert list(line_heads(io.BytesIO(data), 64)) == [b"diff --git a/x b/x", b"+" + b"z" * 63, b"@@ -0,0 +1 @@", b"y" * 10, b"w" * 64, b"last"]
+    assert list(line_heads(io.BytesIO(data), 1 << 20)) == data.split(b"\n")
+
+
+def test_a_long_staged_line_does_not_hide_the_next_files_lines(tmp_path, engine, monkeypatch):
+    import keyscan.git
+
+    monkeypatch.setattr(keyscan.git, "DIFF_LINE_MAX", 256)
+    repo = make_repo(tmp_path / "r")
+    key, other = fake_immutable_secret(seed=50), fake_immutable_secret(seed=51)
+    repo.write("a-blob.min.js", "var x=1;" * 5000 + f"var k='{key}';")  # one line, no newline at the end
+    repo.write("b.py", f"a = 1\nK = '{other}'\n")
+    repo.git("add", "-A")
+    assert found(staged(repo, engine)) == [("a-blob.min.js", 1, key), ("b.py", 2, other)]

@@ -345,7 +345,7 @@ def test_archive_reader_takes_any_damaged_archive(tmp_path_factory, kind, items,
 
 # --- git output ----------------------------------------------------------------------
 
-from keyscan.git import BlobList, _parse_log, parse_listing, parse_patch, unquote  # noqa: E402
+from keyscan.git import BlobList, _parse_log, line_heads, parse_listing, parse_patch, unquote  # noqa: E402
 
 path_bytes = st.binary(min_size=1, max_size=12).filter(lambda b: b"\0" not in b and b"\n" not in b and b"/" not in b)
 hexsha = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40).map(str.encode).filter(lambda s: s != b"0" * 40)
@@ -414,6 +414,7 @@ def test_git_output_parsers_take_any_bytes(data):
     never raise."""
     list(parse_listing(data.split(b"\n"), []))
     parse_patch(data)
+    parse_patch(line_heads(io.BytesIO(data), 16))
     unquote(data)
     try:
         list(_parse_log(io.BytesIO(data)))
@@ -456,9 +457,15 @@ def test_staged_diff_is_parsed_back_to_its_files_and_lines(files):
         for start, count in hunks:
             chunks.append(b"@@ -0,0 +%d,%d @@" % (start, count))
             chunks += [b"+line"] * count
-    got = [(f.path, f.blob, f.added) for f in parse_patch(b"\n".join(chunks) + b"\n")]
+            # A long content line: read in heads of 256 bytes, its rest (which
+            # looks like a header) must be dropped, not parsed.
+            chunks.append(b"+" + b"x" * 255 + b"diff --git a/q b/q")
+    text = b"\n".join(chunks) + b"\n"
+    got = [(f.path, f.blob, f.added) for f in parse_patch(text)]
     want = [(name, blob.decode(), tuple((s, c) for s, c in hunks if c > 0)) for name, blob, hunks in files]
     assert got == want
+    # Read as staged_files reads it: line by line, content lines cut short.
+    assert parse_patch(line_heads(io.BytesIO(text), 256)) == parse_patch(text)
 
 
 @fuzz(150)
