@@ -8,6 +8,10 @@ TAR_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".taz", ".tar.bz2", ".tbz", ".tbz2", 
 ZIP_SUFFIXES = (".zip", ".whl", ".jar", ".war", ".ear", ".aar", ".apk", ".nupkg", ".vsix", ".xpi", ".egg", ".ipa")
 COMPRESSED = {".gz": "gzip", ".br": "brotli", ".bz2": "bzip2", ".xz": "xz", ".unityweb": "unityweb"}
 UNITY_SUFFIXES = (".data", ".wasm")
+_COMPRESSED_SUFFIXES = tuple(COMPRESSED)
+# What a blob's name must end with to be opened (asked of every blob of a
+# history: one test, not kind_of's four).
+_OPENED_IN_GIT = TAR_SUFFIXES + ZIP_SUFFIXES + _COMPRESSED_SUFFIXES
 
 
 def kind_of(name: str) -> str | None:
@@ -17,7 +21,7 @@ def kind_of(name: str) -> str | None:
         return "tar"
     if lower.endswith(ZIP_SUFFIXES):
         return "zip"
-    if lower.endswith(tuple(COMPRESSED)):
+    if lower.endswith(_COMPRESSED_SUFFIXES):
         return "compressed"
     if lower.endswith(UNITY_SUFFIXES):
         return "unity"
@@ -27,4 +31,4 @@ def kind_of(name: str) -> str | None:
 def opens_in_git(name: str) -> bool:
     """Is a blob of this name (history, staged) opened as an archive or a
     compressed file rather than read as text?"""
-    return kind_of(name) in ("tar", "zip", "compressed")
+    return name.lower().endswith(_OPENED_IN_GIT)
