@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from ..filters import Filter
 from ..git import NULL_SHA, BlobList, ObjectReadError, StagedFile, display, open_repo, read_blobs, staged_files
-from ..models import Report, ScanError, Stats
+from ..models import Report, ScanError
 from .history import git_fragments
 from .kinds import opens_in_git
 
@@ -100,22 +100,9 @@ def scan_staged(repo: str | None, engine, options: StagedOptions | None = None) 
 
 def _keys_before(git, engine, archives: Sequence[StagedFile]) -> dict[bytes, set[tuple[str, str]]]:
     """The keys (rule id, secret) in the versions that staged archives
-    replace (HEAD's, or a rename's source), by staged path."""
-    from ..scan import scan_fragment
+    replace (HEAD's, or a rename's source), by staged path. A version that
+    cannot be read holds none: every key of the new one is reported."""
+    from ..history import _scan_some
 
-    changed = [sf for sf in archives if sf.old != NULL_SHA]
-    out: dict[bytes, set[tuple[str, str]]] = {}
-    scratch = Stats()
-    for blob, sf in zip(read_blobs(git, BlobList.of([(sf.old, sf.path) for sf in changed])), changed):
-        keys = out.setdefault(sf.path, set())
-        if blob.error or blob.stream is None:
-            continue
-        try:
-            for fragment in git_fragments(blob.stream, display(sf.path), "staged", scratch, None):
-                found, suppressed, _ = scan_fragment(engine, fragment)
-                keys.update((f.rule_id, f.secret) for f in found)
-                keys.update((s.finding.rule_id, s.finding.secret) for s in suppressed)
-        except ObjectReadError:
-            pass  # the old version could not be read: every key of the new one is reported
-    return out
-
+    wanted = [(sf.old, sf.path) for sf in archives if sf.old != NULL_SHA]
+    return {path: hit.keys for (_, path), hit in _scan_some(git, engine, wanted, []).items()}
