@@ -669,12 +669,18 @@ def read_archive(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Ite
         size = os.fstat(fh.fileno()).st_size
         origin = "bundle" if kind_of(entry.display) == "compressed" else "archive"
         ctx = Ctx(stats, errors, 0, Budget(), origin)
-        try:
-            yield from scan_stream(fh, size, entry.display, ctx, disk_resolver(entry))
-        except _Stop as exc:
-            ctx.note(entry.display, str(exc))
-        except OSError as exc:
-            ctx.note(entry.display, f"read failed ({exc.strerror or exc})")
+        yield from _noted(scan_stream(fh, size, entry.display, ctx, disk_resolver(entry)), entry.display, ctx)
+
+
+def _noted(fragments: Iterator[Fragment], display: str, ctx: Ctx) -> Iterator[Fragment]:
+    """``fragments`` of a top-level file, a cap reached or a failed read
+    noted against it instead of raised."""
+    try:
+        yield from fragments
+    except _Stop as exc:
+        ctx.note(display, str(exc))
+    except OSError as exc:
+        ctx.note(display, f"read failed ({exc.strerror or exc})")
 
 
 # --- archives that git holds -----------------------------------------------------
@@ -693,12 +699,7 @@ def git_archive_fragments(stream, display: str, origin: str, stats: Stats, error
         return
     spooled, size, _ = spool(stream, MEMBER_CAP, Budget())
     with spooled:
-        try:
-            yield from scan_stream(spooled, size, display, ctx)
-        except _Stop as exc:
-            ctx.note(display, str(exc))
-        except OSError as exc:
-            ctx.note(display, f"read failed ({exc.strerror or exc})")
+        yield from _noted(scan_stream(spooled, size, display, ctx), display, ctx)
 
 
 def in_build_folder(display: str) -> bool:
@@ -722,9 +723,4 @@ def read_unity(entry: FileEntry, stats: Stats, errors: list[ScanError]) -> Itera
             return
         size = os.fstat(fh.fileno()).st_size
         ctx = Ctx(stats, errors, 0, Budget(), "bundle")
-        try:
-            yield from unity_fragments(fh, size, entry.display, ctx)
-        except _Stop as exc:
-            ctx.note(entry.display, str(exc))
-        except OSError as exc:
-            ctx.note(entry.display, f"read failed ({exc.strerror or exc})")
+        yield from _noted(unity_fragments(fh, size, entry.display, ctx), entry.display, ctx)
