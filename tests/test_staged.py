@@ -171,6 +171,19 @@ def test_bad_input(tmp_path, engine):
         scan_staged(str(tmp_path / "nope"), engine)
 
 
+def test_a_diff_git_cannot_make_is_one_line_and_exit_2(tmp_path):
+    """The staged diff is read from a pipe: when git fails (a damaged
+    index) the error still comes from git's own message, in one line."""
+    repo = make_repo(tmp_path / "r")
+    repo.write("a.txt", "a\n")
+    repo.git("add", "a.txt")
+    (repo.path / ".git" / "index").write_bytes(b"DIRC\x00\x00\x00\x02garbage")
+    res = run_keyscan("staged", str(repo.path))
+    assert res.code == 2 and "Traceback" not in res.err
+    assert res.err.strip().count("\n") == 0 and res.err.startswith(f"keyscan: error: git diff failed in {repo.path}: ")
+    assert "index" in res.err
+
+
 def test_corrupt_staged_blob_is_an_error(tmp_path):
     repo = make_repo(tmp_path / "r")
     repo.write("a.txt", "some text that is staged\n")
