@@ -54,7 +54,6 @@ A blob git cannot read (missing or corrupt object) is listed in the report's
 """
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -68,6 +67,7 @@ from .findings import PUBLIC_EXPOSURES
 from .git import (
     NULL_SHA,
     LEAN_CONFIG,
+    MISSING,
     BlobList,
     CatFile,
     CommitChanges,
@@ -77,12 +77,11 @@ from .git import (
     display,
     commit_graph,
     head_commit,
+    fill_blobs,
     in_pack_order,
     list_blobs,
-    list_objects,
     log_changes,
     open_repo,
-    parse_listing,
     read_blobs,
     refs,
     refs_containing,
@@ -164,6 +163,7 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
         if options.since and hits:
             _drop_keys_before(git, engine, revs, blobs, hits, report)
     if hits:
+        give_back()  # the first pass's blocks: provenance allocates others
         ticker.tick(stats.extra.get("blobs", 0), stats.bytes_scanned, "provenance", force=True)
         _provenance(git, engine, revs, head, hits, report, bare=info.toplevel is None, jobs=options.jobs, graph=graph.result() if graph else None)
     return finish(report, options.filters)
@@ -208,6 +208,8 @@ def _finish_hit(hit: _Hit) -> _Hit | None:
 
 
 def _read_error(blob) -> ScanError:
+    if blob.error == MISSING:
+        return _missing(blob.sha)
     where = display(blob.path) if blob.path else (blob.sha or "history")
     what = f"blob {blob.sha[:12]}: " if blob.sha else ""
     return ScanError(where, "git", f"{what}{blob.error}; it was not scanned")
@@ -309,9 +311,9 @@ class _Background:
 
 def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report: Report, ticker: Ticker, jobs: int) -> tuple[dict[str, _Hit], _Background | None]:
     """The first pass in ``jobs`` worker processes, and the commit graph
-    that provenance needs, read in the background while
-    ``rev-list --objects`` lists the blobs (a core is free then: 1.4 s of
-    provenance's serial tail on git's repository)."""
+    that provenance needs, read in the background while the blobs are
+    listed (a core is free then: 1.4 s of provenance's serial tail on git's
+    repository)."""
     import multiprocessing
 
     from .parallel import _Pool, collect, shutdown, warm
@@ -320,22 +322,17 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     _WORKER = (git, engine)
     warm(engine)
     pool = _Pool(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))  # see parallel._Pool
-    graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
     stats = report.stats
     hits: dict[str, _Hit] = {}
-    missing: list[str] = []
     count = 0
-    proc = list_objects(git, revs)
+    blobs = BlobList()  # 24 bytes a blob (and each path once), and its index by id until the order is known
+    graph: _Background | None = None
     try:
-        blobs = BlobList()  # 24 bytes a blob (and each path once)
-        for sha, path in itertools.chain(parse_listing(proc.stdout, missing, keep), extra):
-            blobs.append(sha, path)
-            if len(blobs) % 4096 == 0:
-                ticker.tick(len(blobs), 0, "listing")
-        blobs.finish()
-        listed = proc.finish()
+        graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
+        fill_blobs(git, revs, blobs, keep, extra, lambda n: ticker.tick(n, 0, "listing"))
         order = in_pack_order(git, blobs)
-        give_back()  # the ordering's map of every blob, freed but kept by the heap
+        blobs.drop_index()
+        give_back()  # what the ordering took, freed but kept by the heap
         batches = ([(blobs.sha(i), blobs.path(i)) for i in order[k:k + PARALLEL_BATCH]] for k in range(0, len(order), PARALLEL_BATCH))
         for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):
             hits.update(part)
@@ -348,13 +345,11 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     finally:
         shutdown(pool)  # nothing left to stop after a clean run; after an error, no waiting on a dead worker's lock
         _WORKER = None
-        proc.kill()
-    code, msg = listed
-    if code != 0:
-        report.errors.append(ScanError("history", "git", f"listing objects failed ({msg}): the history was not scanned completely"))
+    if blobs.error:
+        report.errors.append(ScanError("history", "git", f"listing objects failed ({blobs.error}): the history was not scanned completely"))
     ticker.tick(count, stats.bytes_scanned, force=True)
     stats.extra["blobs"] = count
-    report.errors.extend(_missing(sha) for sha in missing)
+    report.errors.extend(_missing(sha) for sha in blobs.missing)
     return hits, graph
 
 

@@ -346,44 +346,159 @@ def test_split_log_and_refs_from_a_commit_graph_read_beforehand(tmp_path, monkey
     for reverse in (True, False):
         own = list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], reverse=reverse, jobs=2))
         assert len(own) >= 2
+        assert own == list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], reverse=reverse))  # one git log, not split
         assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], reverse=reverse, jobs=2, graph=graph)) == own
     own_refs = kgit.refs_containing(info.git, commits)
     assert own_refs[repo.git("rev-parse", "HEAD~2").strip()] == ["refs/heads/main", "refs/tags/v1"]
     assert kgit.refs_containing(info.git, commits, graph) == own_refs
 
 
-def _pack_order(repo) -> list[str]:
-    return repo.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered").split()
+def _listing(git, revs=("--all",)) -> list[tuple[bytes, bytes]]:
+    blobs = kgit.BlobList()
+    kgit.fill_blobs(git, list(revs), blobs)
+    assert blobs.error is None, blobs.error
+    return [(blobs.sha(i).encode(), blobs.path(i)) for i in range(len(blobs))]
+
+
+def _offsets(idx: Path) -> dict[str, int]:
+    """Object id -> offset in the pack, as git's own show-index reads the index."""
+    lines = subprocess.run(["git", "show-index"], input=idx.read_bytes(), capture_output=True, check=True).stdout.splitlines()
+    return {line.split()[1].decode(): int(line.split()[0]) for line in lines}
 
 
 def test_blobs_are_read_in_pack_order_missing_ones_last(tmp_path):
-    """`in_pack_order` orders the listing's blobs as the pack holds them
-    (what cat-file's delta cache wants), then loose ones, then the ones git
-    does not have, in listing order; the trees the listing could not tell
-    from blobs (an older folder whose files all come again in a newer one)
-    are left out."""
+    """`in_pack_order` orders the listing's blobs as the packs hold them
+    (what cat-file's delta cache wants): the newest pack's first, each
+    pack's by offset (from its index file), then the blobs no pack holds
+    (loose, or missing) in listing order."""
     repo = make_repo(tmp_path / "r")
     for i in range(6):
         repo.commit(f"c{i}", {f"sub/f{j}.txt": f"{i} {j}\n" * (20 + i) for j in range(4)})
-    repo.commit("one more file", {"sub/extra.txt": "extra\n"})
     repo.git("repack", "-a", "-d", "-q")
+    repo.commit("second pack", {"sub/extra.txt": "extra\n", "sub/f0.txt": "again\n" * 30})
+    repo.git("repack", "-d", "-q")  # the new objects only, in a second pack
     repo.commit("loose", {"new.txt": "loose\n"})
+    packs = sorted((repo.path / ".git/objects/pack").glob("*.idx"), key=lambda p: len(_offsets(p)))
+    newer, older = packs  # the second pack is the smaller
+    os.utime(older, (1_000_000_000, 1_000_000_000))
     info = kgit.open_repo(str(repo.path))
-    listed = list(kgit.parse_listing(kgit.list_objects(info.git, ["--all"]).stdout, []))
-    tree = repo.git("rev-parse", "HEAD~2:sub").strip().encode()  # its files are all in the newer sub/
-    assert tree in [sha for sha, _ in listed]  # the listing alone cannot tell
+    listed = _listing(info.git)
     ghost = b"1234567890abcdef1234567890abcdef12345678"
-    blobs = kgit.BlobList.of([listed[-1], (ghost, b"ghost.txt"), *listed[:-1]])
+    blobs = kgit.BlobList.of([(ghost, b"ghost.txt"), *listed])
     order = list(kgit.in_pack_order(info.git, blobs))
-    kept = [i for i in range(len(blobs)) if blobs.sha(i).encode() != tree]
-    assert sorted(order) == kept and len(kept) == len(blobs) - 1
-    assert order[-1] == 1 and blobs.sha(order[-1]) == ghost.decode()
-    rank = {sha: i for i, sha in enumerate(_pack_order(repo))}
-    shas = [blobs.sha(i) for i in order[:-1]]
-    assert shas == sorted(shas, key=rank.__getitem__) and shas != [blobs.sha(i) for i in range(len(blobs)) if i != 1]
-    loose = repo.git("rev-parse", "HEAD:new.txt").strip()
-    packed = set(repo.git("show-index", input=next((repo.path / ".git/objects/pack").glob("*.idx")).read_bytes()).split()[1::3])
-    assert loose not in packed and all(s in packed for s in shas if s != loose)
+    assert sorted(order) == list(range(len(blobs)))
+    shas = [blobs.sha(i) for i in order]
+    first, second = _offsets(newer), _offsets(older)
+    in_first = [s for s in shas if s in first]
+    in_second = [s for s in shas if s in second and s not in first]
+    rest = [blobs.sha(i) for i in range(len(blobs)) if blobs.sha(i) not in first and blobs.sha(i) not in second]
+    assert shas == in_first + in_second + rest
+    assert in_first == sorted(in_first, key=first.__getitem__) and len(in_first) == 2
+    assert in_second == sorted(in_second, key=second.__getitem__) and len(in_second) == 24
+    assert rest == [ghost.decode(), repo.git("rev-parse", "HEAD:new.txt").strip()]
+
+
+def test_the_listing_names_every_blob_of_the_history_once(tmp_path):
+    """The listing from each commit's changes holds exactly the blobs
+    ``rev-list --objects`` reaches (a merge's own resolution, a symlink and
+    a blob only a tag reaches included; no tree, no submodule commit),
+    each once however often it comes back (a revert, a copy), at the first
+    path not dropped, newest commit first."""
+    repo = make_repo(tmp_path / "r")
+    repo.commit("root", {"a.txt": "same\n", "vendor/lib.js": "shared()\n"})
+    repo.commit("copy and change", {"b.txt": "same\n", "a.txt": "changed\n"})
+    repo.commit("revert", {"a.txt": "same\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side", {"c.txt": "side\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main moves", {"d.txt": "main\n"})
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "side")
+    repo.write("merge-only.txt", "made by the merge\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "merge with a file of its own")
+    os.symlink("a.txt", repo.path / "link")
+    repo.commit("symlink, and vendored code copied", {"src/lib.js": "shared()\n"})
+    sub = make_repo(tmp_path / "sub")
+    sub_head = sub.commit("sub", {"s.txt": "s\n"})
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sub_head},module")
+    repo.git("commit", "-q", "-m", "a submodule entry")
+    repo.git("checkout", "-q", "--orphan", "tagged")
+    repo.git("rm", "-rfq", ".")
+    repo.commit("only under a tag", {"t.txt": "tagged\n"})
+    repo.git("tag", "t1")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "tagged")
+    info = kgit.open_repo(str(repo.path))
+    listed = _listing(info.git)
+    objects = repo.git("rev-list", "--objects", "--all").split("\n")
+    kinds = repo.git("cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(line[:40] + "\n" for line in objects if line).encode()).split()
+    blobs = {sha for sha, kind in zip(kinds[0::2], kinds[1::2]) if kind == "blob"}
+    assert sorted(sha.decode() for sha, _ in listed) == sorted(blobs) and len(listed) == 8
+    path_of = {sha.decode(): path for sha, path in listed}
+    assert path_of[repo.git("rev-parse", "HEAD:a.txt").strip()] == b"a.txt"  # the revert is newer than the copy
+    assert path_of[repo.git("rev-parse", "HEAD:src/lib.js").strip()] == b"src/lib.js"
+    assert path_of[repo.git("rev-parse", "HEAD:merge-only.txt").strip()] == b"merge-only.txt"
+    kept = kgit.BlobList()
+    kgit.fill_blobs(info.git, ["--all"], kept, keep=lambda path: not path.startswith(b"src/"))
+    assert kept.path(kept.find(bytes.fromhex(repo.git("rev-parse", "HEAD:src/lib.js").strip()))) == b"vendor/lib.js"
+    assert len(kept) == 8
+
+
+def test_the_listing_goes_on_past_a_tree_git_cannot_read(tmp_path):
+    """When git's log stops at a missing tree, the listing is completed by
+    ``rev-list --objects --missing=print``: the blobs it can still reach are
+    listed once, the missing tree is named."""
+    repo = make_repo(tmp_path / "r")
+    repo.commit("first", {"sub/a.txt": "alpha\n", "top.txt": "top\n"})
+    repo.commit("second", {"b.txt": "beta\n"})
+    tree = repo.git("rev-parse", "HEAD:sub").strip()
+    (repo.path / ".git/objects" / tree[:2] / tree[2:]).unlink()
+    blobs = kgit.BlobList()
+    kgit.fill_blobs(kgit.open_repo(str(repo.path)).git, ["--all"], blobs)
+    assert blobs.error is None and blobs.missing == [tree]
+    assert sorted(blobs.path(i) for i in range(len(blobs))) == [b"b.txt", b"top.txt"]
+
+
+@pytest.mark.parametrize("index", ["version 1", "64-bit offsets"])
+def test_pack_order_reads_every_kind_of_pack_index(tmp_path, index):
+    """Pack indexes of version 1, and of version 2 with offsets in the
+    64-bit table (git writes them for packs over 2 GiB; ``index-pack
+    --index-version=2,<n>`` for any object past offset n), give the same
+    order as git's own default index."""
+    repo = make_repo(tmp_path / "r")
+    for i in range(4):
+        repo.commit(f"c{i}", {f"f{j}.txt": f"{i} {j}\n" * (30 + i) for j in range(5)})
+    repo.git("repack", "-a", "-d", "-q")
+    info = kgit.open_repo(str(repo.path))
+    blobs = kgit.BlobList.of(sorted(_listing(info.git)))  # by id: not the pack's order
+    before = list(kgit.in_pack_order(info.git, blobs))
+    assert sorted(before) == list(range(len(blobs))) and before != list(range(len(blobs)))
+    (idx,) = (repo.path / ".git/objects/pack").glob("*.idx")
+    offsets = _offsets(idx)
+    idx.chmod(0o644)
+    idx.unlink()
+    version = "--index-version=1" if index == "version 1" else "--index-version=2,100"
+    repo.git("index-pack", version, "-o", str(idx), str(idx.with_suffix(".pack")))
+    raw = idx.read_bytes()
+    assert (raw[:4] == b"\xfftOc") == (index != "version 1")
+    assert _offsets(idx) == offsets
+    assert list(kgit.in_pack_order(info.git, blobs)) == before
+
+
+def test_pack_order_skips_a_damaged_pack_index(tmp_path):
+    """An index file that is cut short or not an index at all: its objects
+    come after the packed ones, in listing order, and nothing fails."""
+    repo = make_repo(tmp_path / "r")
+    repo.commit("a", {f"f{j}.txt": f"{j}\n" * 40 for j in range(5)})
+    repo.git("repack", "-a", "-d", "-q")
+    info = kgit.open_repo(str(repo.path))
+    blobs = kgit.BlobList.of(sorted(_listing(info.git)))
+    assert list(kgit.in_pack_order(info.git, blobs)) != list(range(len(blobs)))
+    (idx,) = (repo.path / ".git/objects/pack").glob("*.idx")
+    idx.chmod(0o644)
+    for damage in (idx.read_bytes()[:1100], b"", b"\xfftOc\x00\x00\x00\x07" + bytes(2000)):
+        idx.write_bytes(damage)
+        assert list(kgit.in_pack_order(info.git, blobs)) == list(range(len(blobs)))
 
 
 def test_pack_order_falls_back_to_the_listing_when_git_fails(tmp_path, monkeypatch):
@@ -396,10 +511,11 @@ def test_pack_order_falls_back_to_the_listing_when_git_fails(tmp_path, monkeypat
 
 
 def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_path, monkeypatch):
-    """The listing, both provenance walks (one log, the split one), the
-    pack-order listing and the commit graph (read early, or by
-    ``refs_containing`` itself) run with ``LEAN_CONFIG``, after the hardened
-    settings so that it wins; git accepts it and the answers stay right."""
+    """The listings (a log of changes; ``rev-list --objects`` for a range),
+    both provenance walks (one log, the split one) and the commit graph
+    (read early, or by ``refs_containing`` itself) run with ``LEAN_CONFIG``,
+    after the hardened settings so that it wins; git accepts it and the
+    answers stay right."""
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=33)
     repo.commit("root", {"a.txt": "plain\n"})
@@ -417,14 +533,9 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
     monkeypatch.setattr(kgit.Git, "argv", argv_of)
     blob = repo.git("rev-parse", "HEAD~1:cfg/app.env").strip()
 
-    proc = kgit.list_objects(info.git, ["--all"])
-    listed = [sha for sha, _ in kgit.parse_listing(proc.stdout, [], None)]
-    proc.finish()
-    blobs = kgit.BlobList()
-    for sha in listed:
-        blobs.append(sha, b"p")
-    blobs.finish()
-    assert sorted(kgit.in_pack_order(info.git, blobs)) == list(range(len(listed)))
+    listed = _listing(info.git)
+    assert sorted(listed) == sorted(_listing(info.git, ["HEAD", "^HEAD~2"]) + _listing(info.git, ["HEAD~2"]))
+    assert len(listed) == 3 and sum("--objects" in argv for argv in seen) == 1
     one = list(kgit.log_changes(info.git, ["--all"], find_objects=[blob]))
     monkeypatch.setattr(kgit, "SPLIT_LOG_MIN_COMMITS", 2)
     assert list(kgit.log_changes(info.git, ["--all"], find_objects=[blob], jobs=2)) == one
@@ -438,7 +549,7 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
         return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-c"]
 
     commands = {next(a for a in argv[1:] if not a.startswith("-") and "=" not in a): argv for argv in seen}
-    assert {"rev-list", "cat-file", "log"} <= set(commands)
+    assert {"rev-list", "log"} <= set(commands)
     assert sum("--parents" in argv for argv in seen) >= 2  # commit_graph (here and in the split walk), refs_containing's own walk
     for argv in seen:
         if "--objects" in argv or "--batch-all-objects" in argv or "log" in argv or "--parents" in argv:
@@ -449,9 +560,23 @@ def test_the_git_processes_that_read_a_whole_history_run_with_small_caches(tmp_p
                 assert last == item, (argv, name)
 
 
-def test_commit_graph_lines_come_from_one_bytes_object():
+def test_commit_graph_lines_come_from_bytes_or_a_file_again_and_again(tmp_path):
     for raw in (b"", b"a\n", b"a b c\nd e\n", b"a\nb", b"a\n\nb\n"):
         assert list(kgit.CommitGraph(raw)) == raw.splitlines()
+        (tmp_path / "g").write_bytes(raw)
+        with open(tmp_path / "g", "rb") as fh:
+            graph = kgit.CommitGraph(fh)
+            assert list(graph) == list(graph) == raw.splitlines()
+
+
+def test_git_output_to_a_file_and_its_errors(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    first = repo.commit("a", {"a.txt": "a\n"})
+    info = kgit.open_repo(str(repo.path))
+    with info.git.to_file("rev-list", "--all") as fh:
+        assert fh.read() == f"{first}\n".encode()
+    with pytest.raises(kgit.GitError, match=r"^git rev-list failed in .*: ambiguous argument 'nope': unknown revision"):
+        info.git.to_file("rev-list", "nope")
 
 
 def test_split_log_of_one_branch_from_that_branchs_graph(tmp_path, monkeypatch):
