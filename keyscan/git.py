@@ -521,6 +521,39 @@ class BlobList:
     def drop_index(self) -> None:
         self._slots = None
 
+    def spill(self, order: Sequence[int], size: int) -> Iterator[list[tuple[str, bytes]]]:
+        """The blobs at positions ``order`` (of a finished list), ``size`` at
+        a time, read back from an unnamed temporary file: their ids and
+        paths' numbers are written there (24 bytes a blob) and the list
+        drops them (it is empty after); only its distinct paths stay in
+        memory. A history scan's parent otherwise held 24 bytes a blob of
+        the history from the listing to the last batch."""
+        fh = tempfile.TemporaryFile()
+        try:
+            ids, path_of, buf = self._ids, self._path_of, bytearray()
+            for i in order:
+                buf += ids[20 * i:20 * i + 20]
+                buf += path_of[i].to_bytes(4, "little")
+                if len(buf) >= 1 << 20:
+                    fh.write(buf)
+                    buf.clear()
+            fh.write(buf)
+            fh.seek(0)
+        except BaseException:
+            fh.close()
+            raise
+        self._ids, self._path_of, self._slots = bytearray(), array("I"), None
+        return self._read_spilled(fh, size)
+
+    def _read_spilled(self, fh: IO[bytes], size: int) -> Iterator[list[tuple[str, bytes]]]:
+        paths = self._paths
+        with fh:
+            while True:
+                raw = fh.read(24 * size)
+                if not raw:
+                    return
+                yield [(raw[k:k + 20].hex(), paths[int.from_bytes(raw[k + 20:k + 24], "little")]) for k in range(0, len(raw) - 23, 24)]
+
     def _free_slot(self, raw: bytes) -> int:
         if self._slots is None:
             self._reindex(_INDEX_MIN)

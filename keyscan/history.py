@@ -330,10 +330,8 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     try:
         graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
         fill_blobs(git, revs, blobs, keep, extra, lambda n: ticker.tick(n, 0, "listing"))
-        order = in_pack_order(git, blobs)
-        blobs.drop_index()
-        give_back()  # what the ordering took, freed but kept by the heap
-        batches = ([(blobs.sha(i), blobs.path(i)) for i in order[k:k + PARALLEL_BATCH]] for k in range(0, len(order), PARALLEL_BATCH))
+        batches = blobs.spill(in_pack_order(git, blobs), PARALLEL_BATCH)
+        give_back()  # what the listing and the ordering took, freed but kept by the heap
         for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):
             hits.update(part)
             stats.merge(part_stats)

@@ -398,6 +398,17 @@ def test_blobs_are_read_in_pack_order_missing_ones_last(tmp_path):
     assert rest == [ghost.decode(), repo.git("rev-parse", "HEAD:new.txt").strip()]
 
 
+def test_a_blob_list_spilled_to_a_file_gives_its_blobs_back_in_order_and_in_batches():
+    ids = [bytes([i % 256, i // 256]) * 10 for i in range(1500)]
+    blobs = kgit.BlobList.of([(raw.hex(), f"dir/{i % 7}.txt".encode()) for i, raw in enumerate(ids)])
+    order = [*range(1499, 999, -1), *range(1000)]
+    batches = list(blobs.spill(order, 512))
+    assert [len(b) for b in batches] == [512, 512, 476]
+    assert [item for b in batches for item in b] == [(ids[i].hex(), f"dir/{i % 7}.txt".encode()) for i in order]
+    assert len(blobs) == 0
+    assert list(kgit.BlobList.of([]).spill([], 512)) == []
+
+
 def test_the_listing_names_every_blob_of_the_history_once(tmp_path):
     """The listing from each commit's changes holds exactly the blobs
     ``rev-list --objects`` reaches (a merge's own resolution, a symlink and
