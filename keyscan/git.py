@@ -657,11 +657,18 @@ def parse_listing(lines: Iterable[bytes], missing: list[str], keep=None) -> Iter
         yield pending
 
 
-def tagged_blobs(git: Git) -> list[tuple[bytes, bytes]]:
+def tagged_blobs(git: Git, missing: list[str] | None = None) -> list[tuple[bytes, bytes]]:
     """Blobs a ref points at directly (``git tag name <blob>``), named by the
-    ref: ``rev-list`` lists them without a path, like root trees."""
-    out = git.run("for-each-ref", "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)")
+    ref (``rev-list`` lists them without a path, like root trees), and the
+    blobs under a tree a ref points at (``git tag name <tree>``), at their
+    paths in it: no commit holds them, so a listing of what commits changed
+    does not see them. Objects under such a tree that git cannot read are
+    added to ``missing``."""
+    code, out, _ = git.status("for-each-ref", "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)")
+    if code != 0:  # a ref names an object git does not have: ask object by object
+        out = _ref_kinds(git, missing)
     found = []
+    trees = []
     for line in out.split(b"\n"):
         parts = line.split(b" ", 4)
         if len(parts) != 5:
@@ -671,7 +678,38 @@ def tagged_blobs(git: Git) -> list[tuple[bytes, bytes]]:
             found.append((sha, name))
         elif peeled_kind == b"blob":
             found.append((peeled, name))
+        elif kind == b"tree" or peeled_kind == b"tree":
+            trees.append(sha if kind == b"tree" else peeled)
+    if trees:  # rev-list names what git cannot read and goes on
+        proc = list_objects(git, list(dict.fromkeys(t.decode("ascii", "replace") for t in trees)))
+        lost: list[str] = []
+        try:
+            found.extend(parse_listing(proc.stdout, lost))
+        finally:
+            code, _ = proc.finish()
+        if missing is not None:
+            missing.extend(lost)
     return found
+
+
+def _ref_kinds(git: Git, missing: list[str] | None) -> bytes:
+    """``tagged_blobs``' for-each-ref lines, typed one object at a time by
+    ``cat-file --batch-check`` (which goes past a missing object: it is
+    added to ``missing``)."""
+    refs_out = git.run("for-each-ref", "--format=%(objectname) %(refname)")
+    named = [line.split(b" ", 1) for line in refs_out.split(b"\n") if b" " in line]
+    query = b"".join(sha + b"\n" + sha + b"^{}\n" for sha, _ in named)
+    replies = git.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query).split(b"\n")
+    lines = []
+    for k, (sha, name) in enumerate(named):
+        own, peeled = replies[2 * k].split(b" "), replies[2 * k + 1].split(b" ")
+        if own[-1] == b"missing":
+            if missing is not None and sha.decode("ascii", "replace") not in missing:
+                missing.append(sha.decode("ascii", "replace"))
+            continue
+        peeled_kind, peeled_sha = (peeled[1], peeled[0]) if peeled[-1] != b"missing" and own[1] == b"tag" else (b"", b"")
+        lines.append(b" ".join((own[1], sha, peeled_kind, peeled_sha, name)))
+    return b"\n".join(lines)
 
 
 def in_pack_order(git: Git, blobs: BlobList) -> Sequence[int]:

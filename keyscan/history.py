@@ -153,7 +153,9 @@ def scan_history(repo: str | None, engine, options: HistoryOptions | None = None
             return not exclude(os.path.join(root, os.fsdecode(path)), False)
 
     ticker = Ticker(options.progress)
-    extra = tagged_blobs(git) if revs == ["--all"] else []
+    unreadable: list[str] = []  # trees refs point at that git cannot read
+    extra = tagged_blobs(git, unreadable) if revs == ["--all"] else []
+    report.errors.extend(_missing(sha) for sha in unreadable)
     graph: _Background | None = None
     if options.jobs > 1 and not options.since and _object_count(git) >= PARALLEL_MIN_OBJECTS:
         hits, graph = _first_pass_parallel(git, engine, revs, keep, extra, report, ticker, options.jobs)

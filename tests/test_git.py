@@ -455,6 +455,33 @@ def test_the_listing_names_every_blob_of_the_history_once(tmp_path):
     assert len(kept) == 8
 
 
+def test_blobs_refs_point_at_are_found_even_beside_a_ref_to_a_missing_object(tmp_path):
+    """``tagged_blobs``: a blob a tag points at (plain or annotated), the
+    blobs under a tagged tree; with a ref to an object git does not have
+    (for-each-ref then fails as a whole), the same, object by object, and
+    the missing one named."""
+    repo = make_repo(tmp_path / "r")
+    repo.commit("init", {"a.txt": "a\n"})
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"loose blob\n").strip()
+    repo.git("tag", "plain", blob)
+    repo.git("tag", "-a", "-m", "annotated", "annotated", blob)
+    repo.write("d/in-tree.txt", "in a tree\n")
+    repo.git("add", "d")
+    tree = repo.git("write-tree").strip()
+    repo.git("reset", "-q")
+    repo.git("tag", "-a", "-m", "a tree", "treetag", tree)
+    git = kgit.open_repo(str(repo.path)).git
+    missing: list[str] = []
+    whole = sorted(kgit.tagged_blobs(git, missing))
+    in_tree = repo.git("rev-parse", f"{tree}:d/in-tree.txt").strip().encode()
+    a_txt = repo.git("rev-parse", "HEAD:a.txt").strip().encode()
+    assert whole == sorted([(blob.encode(), b"refs/tags/annotated"), (blob.encode(), b"refs/tags/plain"), (a_txt, b"a.txt"), (in_tree, b"d/in-tree.txt")])
+    assert missing == []
+    (repo.path / ".git/refs/heads/broken").write_text("1" * 40 + "\n")
+    assert sorted(kgit.tagged_blobs(git, missing)) == whole
+    assert missing == ["1" * 40]
+
+
 def test_the_listing_goes_on_past_a_tree_git_cannot_read(tmp_path):
     """When git's log stops at a missing tree, the listing is completed by
     ``rev-list --objects --missing=print``: the blobs it can still reach are

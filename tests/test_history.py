@@ -401,6 +401,37 @@ def test_a_blob_that_a_tag_points_at_is_scanned(tmp_path, engine):
     assert history(repo, engine, branches=["main"]).findings == []
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_blobs_under_a_tree_that_a_tag_points_at_are_scanned(tmp_path, engine, monkeypatch, jobs):
+    """A tag pointing at a tree (``git tag name <tree>``): no commit holds
+    its files, yet they are in the history (and pushed with the tag); they
+    are scanned at their paths in the tree. A tagged tree git cannot read is
+    an error, not a clean scan."""
+    import keyscan.history as kh
+
+    monkeypatch.setattr(kh, "PARALLEL_MIN_OBJECTS", 0)
+    repo = make_repo(tmp_path / "r")
+    key = fake_immutable_secret(seed=43)
+    repo.commit("init", {"a.txt": "a\n"})
+    repo.write("conf/prod.env", f"IMX_SECRET={key}\n")
+    repo.git("add", "conf/prod.env")
+    tree = repo.git("write-tree").strip()
+    repo.git("reset", "-q")
+    (repo.path / "conf/prod.env").unlink()
+    repo.git("tag", "snapshot", tree)
+    report = history(repo, engine, jobs=jobs)
+    f = only(report, key)
+    assert f.path == "conf/prod.env" and f.line == 1 and f.lifecycle["introduced"] is None
+    assert report.errors == []
+    inner = repo.git("mktree", input=f"100644 blob {repo.git('rev-parse', 'HEAD:a.txt').strip()}\tx.txt\n".encode()).strip()
+    outer = repo.git("mktree", input=f"040000 tree {inner}\tlost\n100644 blob {repo.git('rev-parse', 'HEAD:a.txt').strip()}\tkept.txt\n".encode()).strip()
+    repo.git("tag", "damaged", outer)
+    (repo.path / ".git/objects" / inner[:2] / inner[2:]).unlink()
+    report = history(repo, engine, jobs=jobs)
+    assert only(report, key).path == "conf/prod.env"
+    assert [(e.path, e.kind) for e in report.errors] == [(inner, "git")] and "is missing" in report.errors[0].message
+
+
 def test_in_a_bare_repository_every_ref_counts_as_pushed(tmp_path, engine):
     repo = make_repo(tmp_path / "r")
     key = fake_immutable_secret(seed=41)
