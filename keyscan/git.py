@@ -221,7 +221,7 @@ class Git:
 
     def to_file(self, *args: str | bytes, config: Sequence[str] = ()) -> IO[bytes]:
         """``git args``' output in an unnamed temporary file, rewound."""
-        out = tempfile.TemporaryFile()
+        out = _temporary_file()
         try:
             with tempfile.TemporaryFile() as err:
                 try:
@@ -528,7 +528,7 @@ class BlobList:
         drops them (it is empty after); only its distinct paths stay in
         memory. A history scan's parent otherwise held 24 bytes a blob of
         the history from the listing to the last batch."""
-        fh = tempfile.TemporaryFile()
+        fh = _temporary_file()
         try:
             ids, path_of, buf = self._ids, self._path_of, bytearray()
             for i in order:
@@ -538,7 +538,11 @@ class BlobList:
                     fh.write(buf)
                     buf.clear()
             fh.write(buf)
+            fh.flush()
             fh.seek(0)
+        except OSError as exc:
+            fh.close()
+            raise _temporary_error(exc) from None
         except BaseException:
             fh.close()
             raise
@@ -623,6 +627,17 @@ class BlobList:
 _INDEX_MIN = 1 << 10  # slots of a new index by id (a power of two)
 
 
+def _temporary_file() -> IO[bytes]:
+    try:
+        return tempfile.TemporaryFile()
+    except OSError as exc:
+        raise _temporary_error(exc) from None
+
+
+def _temporary_error(exc: OSError) -> KeyscanError:
+    return KeyscanError(f"cannot write a temporary file in {clean(tempfile.gettempdir())}: {exc.strerror or exc} (set TMPDIR to a folder with room)")
+
+
 def list_objects(git: Git, revs: Sequence[str]) -> Process:
     """``git rev-list --objects --missing=print`` over ``revs``: read it with
     ``parse_listing``.
@@ -685,8 +700,10 @@ def tagged_blobs(git: Git, missing: list[str] | None = None) -> list[tuple[bytes
         lost: list[str] = []
         try:
             found.extend(parse_listing(proc.stdout, lost))
-        finally:
-            code, _ = proc.finish()
+        except BaseException:
+            proc.kill()
+            raise
+        proc.finish()
         if missing is not None:
             missing.extend(lost)
     return found
@@ -840,8 +857,10 @@ def fill_blobs(git: Git, revs: Sequence[str], blobs: BlobList, keep=None, extra:
                 for sha, path in _changed_blobs(proc.stdout):
                     if (keep is None or keep(path)) and blobs.add(sha, path) and tick is not None and len(blobs) % 4096 == 0:
                         tick(len(blobs))
-            finally:
-                code, _ = proc.finish()
+            except BaseException:
+                proc.kill()  # interrupted, or the pipe failed: git is not waited for
+                raise
+            code, _ = proc.finish()
             if code != 0:
                 _list_objects_into(git, revs, blobs, keep, tick)
         for sha, path in extra:
@@ -871,6 +890,9 @@ def _list_objects_into(git: Git, revs: Sequence[str], blobs: BlobList, keep, tic
     except (OSError, ValueError) as exc:
         proc.kill()
         raise GitError(f"reading git rev-list failed: {exc}") from None
+    except BaseException:
+        proc.kill()
+        raise
     code, msg = proc.finish()
     blobs.missing.extend(sha for sha in missing if blobs.find(bytes.fromhex(sha)) < 0)
     if code != 0:

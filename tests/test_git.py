@@ -409,6 +409,36 @@ def test_a_blob_list_spilled_to_a_file_gives_its_blobs_back_in_order_and_in_batc
     assert list(kgit.BlobList.of([]).spill([], 512)) == []
 
 
+def test_a_temporary_file_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatch):
+    """The blob list spilled for the workers and the commit graph git writes
+    go to unnamed temporary files: a full disk there is a KeyscanError
+    naming the folder and TMPDIR (one line from the CLI), never a traceback."""
+    import errno
+
+    from keyscan.errors import KeyscanError
+
+    class Full:
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            pass
+
+    blobs = kgit.BlobList.of([(b"ab" * 20, b"p"), (b"cd" * 20, b"q")])
+    monkeypatch.setattr(kgit, "_temporary_file", Full)
+    with pytest.raises(KeyscanError, match=r"^cannot write a temporary file in .*: No space left on device \(set TMPDIR to a folder with room\)$"):
+        blobs.spill([0, 1], 10)
+
+    def refused():
+        raise kgit._temporary_error(OSError(errno.EROFS, "Read-only file system"))
+
+    monkeypatch.setattr(kgit, "_temporary_file", refused)
+    repo = make_repo(tmp_path / "r")
+    repo.commit("a", {"a.txt": "a\n"})
+    with pytest.raises(KeyscanError, match="Read-only file system"):
+        kgit.commit_graph(kgit.open_repo(str(repo.path)).git, ["--all"])
+
+
 def test_the_listing_names_every_blob_of_the_history_once(tmp_path):
     """The listing from each commit's changes holds exactly the blobs
     ``rev-list --objects`` reaches (a merge's own resolution, a symlink and
