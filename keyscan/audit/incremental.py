@@ -33,8 +33,8 @@ rotation notes that follow from the lifecycle are rebuilt.
 The counts in ``stats`` add up to a full audit's: git's ``rev-list
 --objects NEW ^OLD`` lists an old blob again when it comes back from deeper
 than the old tips' trees (a revert), so the blobs the range scan read that
-the old tips already reach (one ``rev-list --objects`` over them, no
-content) are read once more to take their share back out.
+the old tips already reach (one listing of their blobs, no content) are
+read once more to take their share back out.
 
 Known gap (asked of ``keyscan.history`` as a hook): a key added in parallel
 on two old branches is followed through its first commit only; a new ref
