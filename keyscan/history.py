@@ -338,7 +338,7 @@ def _first_pass_parallel(git: Git, engine, revs: list[str], keep, extra, report:
     graph: _Background | None = None
     try:
         graph = _Background(commit_graph, git, revs)  # after the fork: no thread in a worker
-        fill_blobs(git, revs, blobs, keep, extra, lambda n: ticker.tick(n, 0, "listing"))
+        fill_blobs(git, revs, blobs, keep, extra, lambda n: ticker.tick(n, 0, "listing"), graph=graph.result)
         batches = blobs.spill(in_pack_order(git, blobs), PARALLEL_BATCH)
         give_back()  # what the listing and the ordering took, freed but kept by the heap
         for part, part_stats, part_errors, n in collect(pool, pool.imap(_scan_batch, batches)):

@@ -479,6 +479,13 @@ def test_the_listing_names_every_blob_of_the_history_once(tmp_path):
     assert path_of[repo.git("rev-parse", "HEAD:a.txt").strip()] == b"a.txt"  # the revert is newer than the copy
     assert path_of[repo.git("rev-parse", "HEAD:src/lib.js").strip()] == b"src/lib.js"
     assert path_of[repo.git("rev-parse", "HEAD:merge-only.txt").strip()] == b"merge-only.txt"
+    # With the commit graph at hand, merges are diffed by a second git (or,
+    # without a graph, by a second walk): the same blobs, non-merges' first.
+    for graph in (lambda: kgit.commit_graph(info.git, ["--all"]), lambda: None):
+        both = kgit.BlobList()
+        kgit.fill_blobs(info.git, ["--all"], both, graph=graph)
+        assert both.error is None and sorted(both.sha(i) for i in range(len(both))) == sorted(blobs)
+        assert both.sha(len(both) - 1) == repo.git("rev-parse", "HEAD:merge-only.txt").strip()  # only a merge brings it
     kept = kgit.BlobList()
     kgit.fill_blobs(info.git, ["--all"], kept, keep=lambda path: not path.startswith(b"src/"))
     assert kept.path(kept.find(bytes.fromhex(repo.git("rev-parse", "HEAD:src/lib.js").strip()))) == b"vendor/lib.js"
