@@ -496,8 +496,8 @@ class BlobList:
     def add(self, sha_hex: bytes, path: bytes) -> bool:
         """Append unless the blob is listed already; whether it was."""
         raw = bytes.fromhex(sha_hex.decode("ascii"))
-        slot = self._free_slot(raw)
-        if slot < 0:
+        slot, listed = self._probe(raw)
+        if listed >= 0:
             return False
         self._slots[slot] = len(self._path_of)  # type: ignore[index]
         self._append(raw, path)
@@ -507,6 +507,11 @@ class BlobList:
 
     def find(self, raw: bytes) -> int:
         """The position of the blob whose binary id is ``raw``, or -1."""
+        return self._probe(raw)[1]
+
+    def _probe(self, raw: bytes) -> tuple[int, int]:
+        """(slot, position) of ``raw`` in the index by id: its slot and
+        position if listed, else the empty slot it would take and -1."""
         if self._slots is None:
             self._reindex(_INDEX_MIN)
         slots, ids = self._slots, self._ids
@@ -515,11 +520,8 @@ class BlobList:
         while True:
             i = slots[h]  # type: ignore[index]
             if i < 0 or ids[20 * i:20 * i + 20] == raw:
-                return i
+                return h, i
             h = (h + 1) & mask
-
-    def drop_index(self) -> None:
-        self._slots = None
 
     def spill(self, order: Sequence[int], size: int) -> Iterator[list[tuple[str, bytes]]]:
         """The blobs at positions ``order`` (of a finished list), ``size`` at
@@ -557,20 +559,6 @@ class BlobList:
                 if not raw:
                     return
                 yield [(raw[k:k + 20].hex(), paths[int.from_bytes(raw[k + 20:k + 24], "little")]) for k in range(0, len(raw) - 23, 24)]
-
-    def _free_slot(self, raw: bytes) -> int:
-        if self._slots is None:
-            self._reindex(_INDEX_MIN)
-        slots, ids = self._slots, self._ids
-        mask = len(slots) - 1  # type: ignore[arg-type]
-        h = int.from_bytes(raw[:4], "little") & mask
-        while True:
-            i = slots[h]  # type: ignore[index]
-            if i < 0:
-                return h
-            if ids[20 * i:20 * i + 20] == raw:
-                return -1
-            h = (h + 1) & mask
 
     def _reindex(self, size: int) -> None:
         while size < 2 * len(self._path_of):
