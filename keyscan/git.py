@@ -862,7 +862,7 @@ _LISTING_ARGS = ("--root", "--no-renames", "--raw", "--ignore-submodules=all", "
 def _list_changes(git: Git, revs: Sequence[str], blobs: BlobList, keep, tick, graph) -> bool:
     """``fill_blobs``' listing from each commit's changes; False if a git
     stopped before the end (what it listed stays)."""
-    merges = _MergeChanges(git, graph, keep) if graph is not None else None
+    merges = _MergeChanges(git, revs, graph, keep) if graph is not None else None
     proc = git.popen("log", *revs, *_LISTING_ARGS, "--diff-merges=off" if merges else "--diff-merges=first-parent", "--", config=LEAN_CONFIG)
     try:
         for sha, path in _changed_blobs(proc.stdout):
@@ -877,19 +877,7 @@ def _list_changes(git: Git, revs: Sequence[str], blobs: BlobList, keep, tick, gr
     if merges is None:
         return code == 0
     side = merges.result()
-    if side is None:  # no graph to find the merges by: one more walk
-        proc = git.popen("log", *revs, "--merges", *_LISTING_ARGS, "--diff-merges=first-parent", "--", config=LEAN_CONFIG)
-        try:
-            side = BlobList()
-            for sha, path in _changed_blobs(proc.stdout):
-                if keep is None or keep(path):
-                    side.append(sha, path)
-        except BaseException:
-            proc.kill()
-            raise
-        if proc.finish()[0] != 0:
-            side = False
-    if side is False:
+    if side is None:
         return False
     for i in range(len(side)):
         blobs.add(side.sha(i).encode(), side.path(i))
@@ -897,14 +885,15 @@ def _list_changes(git: Git, revs: Sequence[str], blobs: BlobList, keep, tick, gr
 
 
 class _MergeChanges:
-    """The first-parent changes of the merges in ``graph()``, newest first,
-    read by ``git log --no-walk=unsorted --stdin`` in a thread into a
-    ``BlobList`` (24 bytes a change, no index); ``result()`` waits for it:
-    the list, None when ``graph()`` gave nothing, False when git failed."""
+    """The first-parent changes of the merges that ``revs`` reach, newest
+    first, read by a second git in a thread into a ``BlobList`` (24 bytes a
+    change, no index): ``git log --no-walk=unsorted --stdin`` over the merges
+    of ``graph()``, or, when that gives no graph, ``git log --merges`` over
+    ``revs``. ``result()`` waits for it: the list, or None if git failed."""
 
-    def __init__(self, git: Git, graph, keep) -> None:
-        self._git, self._graph, self._keep = git, graph, keep
-        self._out: BlobList | None | bool = None
+    def __init__(self, git: Git, revs: Sequence[str], graph, keep) -> None:
+        self._git, self._revs, self._graph, self._keep = git, revs, graph, keep
+        self._out: BlobList | None = None
         self._proc: Process | None = None
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="keyscan-merge-changes", daemon=True)
@@ -912,30 +901,37 @@ class _MergeChanges:
 
     def _run(self) -> None:
         try:
-            lines = self._graph()
-            if lines is None:
-                return
-            ids = [line.split(b" ", 1)[0] for line in lines if line.count(b" ") >= 2]
             out = BlobList()
-            if ids and not self._stopped:
-                ids.reverse()  # the graph is oldest first, the log newest first
-                proc = self._proc = self._git.popen("log", "--no-walk=unsorted", "--stdin", *_LISTING_ARGS, "--diff-merges=first-parent", "--", stdin=True, config=LEAN_CONFIG)
-                feeder = threading.Thread(target=_write_all, args=(proc.stdin, b"".join(sha + b"\n" for sha in ids)), daemon=True)
-                feeder.start()
-                del ids
-                keep = self._keep
-                for sha, path in _changed_blobs(proc.stdout):
-                    if keep is None or keep(path):
-                        out.append(sha, path)
-                feeder.join()
-                if proc.finish()[0] != 0:
-                    self._out = False
+            lines = self._graph()
+            feed = b""
+            if lines is None:
+                args: tuple = ("log", *self._revs, "--merges")
+            else:
+                ids = [line.split(b" ", 1)[0] for line in lines if line.count(b" ") >= 2]
+                if not ids:
+                    self._out = out
                     return
-            self._out = out
+                feed = b"".join(sha + b"\n" for sha in reversed(ids))  # the graph is oldest first, the log newest first
+                del ids
+                args = ("log", "--no-walk=unsorted", "--stdin")
+            if self._stopped:
+                return
+            proc = self._proc = self._git.popen(*args, *_LISTING_ARGS, "--diff-merges=first-parent", "--", stdin=bool(feed), config=LEAN_CONFIG)
+            feeder = threading.Thread(target=_write_all, args=(proc.stdin, feed), daemon=True) if feed else None
+            if feeder is not None:
+                feeder.start()
+            keep = self._keep
+            for sha, path in _changed_blobs(proc.stdout):
+                if keep is None or keep(path):
+                    out.append(sha, path)
+            if feeder is not None:
+                feeder.join()
+            if proc.finish()[0] == 0:
+                self._out = out
         except (OSError, ValueError, KeyscanError):
-            self._out = False
+            pass
 
-    def result(self) -> "BlobList | None | bool":
+    def result(self) -> "BlobList | None":
         self._thread.join()
         return self._out
 
