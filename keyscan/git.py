@@ -1187,7 +1187,7 @@ class CommitChanges(NamedTuple):
 _LOG_FORMAT = "--format=%x01%H%x00%an%x00%ae%x00%at%x00%s%x00"
 
 
-def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True, jobs: int = 1, graph: Iterable[bytes] | None = None) -> Iterator[CommitChanges]:
+def log_changes(git: Git, revs: Sequence[str], *, find_objects: Sequence[str] = (), reverse: bool = True, jobs: int = 1, graph: "CommitGraph | None" = None) -> Iterator[CommitChanges]:
     """Commits reachable from ``revs`` with their changed files (raw diff
     against the first parent; merges included). With ``find_objects``, only
     commits that add or remove one of those blobs, found by id: no secret
@@ -1238,7 +1238,7 @@ _LOG_DIFF_ARGS = (
 SPLIT_LOG_MIN_COMMITS = 5_000
 
 
-def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str], reverse: bool, jobs: int, graph: Iterable[bytes] | None = None) -> Iterator[CommitChanges]:
+def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str], reverse: bool, jobs: int, graph: "CommitGraph | None" = None) -> Iterator[CommitChanges]:
     """``log_changes`` with ``find_objects``, its work shared by ``jobs`` git
     processes. Finding the commits that add or remove a blob means diffing
     every commit against its first parent (4.8 s on git's 85,361 commits, on
@@ -1253,8 +1253,6 @@ def _log_changes_split(git: Git, revs: Sequence[str], find_objects: Sequence[str
     order."""
     if graph is None:
         graph = commit_graph(git, revs)
-    elif not isinstance(graph, (CommitGraph, list, tuple)):
-        graph = list(graph)  # read twice below
     total = sum(1 for line in graph if line)
     if total < SPLIT_LOG_MIN_COMMITS:
         yield from log_changes(git, revs, find_objects=find_objects, reverse=reverse)

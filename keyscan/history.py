@@ -78,6 +78,7 @@ from .git import (
     BlobList,
     CatFile,
     CommitChanges,
+    CommitGraph,
     Git,
     ObjectReadError,
     clean,
@@ -408,7 +409,7 @@ def _drop_keys_before(git: Git, engine, revs: list[str], blobs: BlobList, hits: 
             del hits[sha]
 
 
-def _events(git: Git, revs: list[str], hits: dict[str, _Hit], jobs: int = 1, graph: Iterable[bytes] | None = None) -> dict[tuple[Key, bytes], list[_Event]]:
+def _events(git: Git, revs: list[str], hits: dict[str, _Hit], jobs: int = 1, graph: CommitGraph | None = None) -> dict[tuple[Key, bytes], list[_Event]]:
     """For each (key, path): the commits that added or removed it there."""
     commits: list[CommitChanges] = []
     shas = sorted(hits)
@@ -453,7 +454,7 @@ def commit_info(c: CommitChanges) -> CommitInfo:
     return CommitInfo(c.sha, f"{c.author} <{c.email}>", date, c.subject)
 
 
-def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False, jobs: int = 1, graph: Iterable[bytes] | None = None) -> None:
+def _provenance(git: Git, engine, revs: list[str], head: str | None, hits: dict[str, _Hit], report: Report, bare: bool = False, jobs: int = 1, graph: CommitGraph | None = None) -> None:
     """Introduction, removal and refs of each key found. In a bare
     repository (a server, or a mirror clone) every ref was pushed there.
     ``graph``: ``commit_graph(git, revs)`` when it was read already; with
